@@ -1,0 +1,33 @@
+import logging
+import time
+import uuid
+
+logger = logging.getLogger("mentoring.request")
+
+
+class RequestLogMiddleware:
+    """One structured log line per request: method, path, status, duration, request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            extra={
+                "request_id": request.request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": elapsed_ms,
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "organisation": getattr(getattr(request, "organisation", None), "slug", None),
+            },
+        )
+        response["X-Request-ID"] = request.request_id
+        return response

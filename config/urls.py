@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from config.views import healthz
+from programmes import views as programme_views
+
+urlpatterns = [
+    path("", programme_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("o/<slug:organisation_slug>/", include("programmes.urls")),
+]

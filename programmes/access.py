@@ -1,0 +1,97 @@
+"""What the signed-in person may do in the current organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404
+
+from .models import TWO_FACTOR_ROLES, Membership, Organisation, Role, Trust
+
+
+@dataclass(frozen=True)
+class Access:
+    """The roles a person holds in one organisation, and the trusts they cover."""
+
+    organisation: Organisation
+    roles: frozenset[str]
+    lead_nurse_trust_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_memberships(cls, organisation: Organisation, memberships: Iterable[Membership]):
+        memberships = list(memberships)
+        trust_ids: set[int] = set()
+        for membership in memberships:
+            if membership.role == Role.LEAD_NURSE:
+                trust_ids.update(trust.pk for trust in membership.trusts.all())
+        return cls(
+            organisation=organisation,
+            roles=frozenset(m.role for m in memberships),
+            lead_nurse_trust_ids=frozenset(trust_ids),
+        )
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def is_lead_nurse(self) -> bool:
+        return Role.LEAD_NURSE in self.roles
+
+    @property
+    def is_evaluator(self) -> bool:
+        return Role.EVALUATOR in self.roles
+
+    @property
+    def is_mentor(self) -> bool:
+        return Role.MENTOR in self.roles
+
+    @property
+    def is_mentee(self) -> bool:
+        return Role.MENTEE in self.roles
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return bool(self.roles & TWO_FACTOR_ROLES)
+
+    def role_labels(self) -> list[str]:
+        return [label for value, label in Role.choices if value in self.roles]
+
+    def visible_trusts(self):
+        """Trusts whose mentee records this person may see; fails closed to none."""
+        trusts = self.organisation.trusts.all()
+        if self.is_admin:
+            return trusts
+        if self.is_lead_nurse:
+            return trusts.filter(pk__in=self.lead_nurse_trust_ids)
+        return trusts.none()
+
+    def can_see_trust(self, trust: Trust) -> bool:
+        return self.is_admin or trust.pk in self.lead_nurse_trust_ids
+
+
+def exempt_from_two_factor(user) -> bool:
+    return bool(settings.DEMO_MODE and getattr(user, "is_demo_account", False))
+
+
+def role_required(*roles: str) -> Callable:
+    """Declare the roles a view needs. Anyone else gets the same 404 as a missing page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            access: Access | None = getattr(request, "access", None)
+            if access is None or not access.has(*roles):
+                raise Http404("No such page in this organisation.")
+            return view(request, *args, **kwargs)
+
+        wrapped.required_roles = frozenset(roles)
+        return wrapped
+
+    return decorator

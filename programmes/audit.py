@@ -1,0 +1,47 @@
+"""Recording the audit trail. Call these from services and views that touch personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from .models import AuditEvent, Organisation
+
+
+def record(
+    *,
+    organisation: Organisation,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    label: str = "",
+    fields: Iterable[str] = (),
+    path: str = "",
+) -> AuditEvent:
+    """Record one event. ``label`` must never carry the content of a confidential field."""
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or obj.pk
+    return AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=object_type[:60],
+        object_id=str(object_id)[:40],
+        object_label=label[:200],
+        fields=sorted(fields),
+        path=path[:300],
+    )
+
+
+def record_request(request, action: str, **kwargs) -> AuditEvent:
+    return record(
+        organisation=request.organisation,
+        actor=request.user,
+        action=action,
+        path=request.get_full_path(),
+        **kwargs,
+    )

@@ -1,0 +1,65 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
+from django_scopes import scope
+
+from .access import Access, exempt_from_two_factor
+from .models import Organisation
+
+
+class OrganisationMiddleware:
+    """Resolve ``/o/<organisation_slug>/`` once, check membership, run the view in its scope.
+
+    A slug that does not exist and one the person does not belong to give the same
+    404. Outside organisation URLs no scope is active, so any query on a
+    tenant-owned model raises.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.organisation = None
+        request.access = None
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get("organisation_slug")
+        if slug is None:
+            return self.get_response(request)
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+
+        organisation = Organisation.objects.filter(slug=slug).first()
+        if organisation is None:
+            raise Http404("No such organisation.")
+        with scope(organisation=organisation):
+            memberships = list(
+                organisation.memberships.filter(user=request.user).prefetch_related("trusts")
+            )
+        if not memberships:
+            raise Http404("No such organisation.")
+
+        access = Access.from_memberships(organisation, memberships)
+        if (
+            access.needs_two_factor
+            and not request.user.has_two_factor
+            and not exempt_from_two_factor(request.user)
+        ):
+            messages.warning(
+                request,
+                "Your role gives you access to personal data, so you must set up "
+                "two-factor authentication before you continue.",
+            )
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
+
+        request.organisation = organisation
+        request.access = access
+        with scope(organisation=organisation):
+            return self.get_response(request)
