@@ -27,7 +27,9 @@ class SessionLifetimeMiddleware:
                 or now - started > settings.SESSION_ABSOLUTE_SECONDS
             ):
                 logout(request)
-                messages.info(request, "You were signed out to keep personal data safe. Sign in again.")
+                messages.info(
+                    request, "You were signed out to keep personal data safe. Sign in again."
+                )
             else:
                 request.session.setdefault(SESSION_STARTED_KEY, started)
                 # Writing on every request would cost a database write each time;

@@ -58,7 +58,10 @@ class Organisation(models.Model):
         return reverse("programmes:home", args=[self.slug])
 
     def pseudonym(self, value: str, *, prefix: str = "P") -> str:
-        """A stable key for a person in exports: the same every month, different per organisation."""
+        """A stable key for a person in exports.
+
+        The same every month, and different in every organisation.
+        """
         digest = hmac.new(
             self.pseudonym_secret.encode(), value.strip().lower().encode(), hashlib.sha256
         ).hexdigest()
@@ -85,7 +88,9 @@ class Trust(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "ods_code"], name="trust_unique_ods_code"),
+            models.UniqueConstraint(
+                fields=["organisation", "ods_code"], name="trust_unique_ods_code"
+            ),
             models.UniqueConstraint(fields=["organisation", "name"], name="trust_unique_name"),
         ]
 

@@ -46,9 +46,7 @@ def organisation_home(request, organisation_slug):
 
 @role_required(*ALL_ROLES)
 def trust_list(request, organisation_slug):
-    trusts = request.organisation.trusts.annotate(
-        lead_nurses=Count("memberships", distinct=True)
-    )
+    trusts = request.organisation.trusts.annotate(lead_nurses=Count("memberships", distinct=True))
     return render(request, "programmes/trust_list.html", {"trusts": trusts})
 
 

@@ -4,7 +4,13 @@ DATABASE_URL and REDIS_URL are honoured, so CI runs the suite against the real
 PostgreSQL and Redis.
 """
 
-from .base import *  # noqa: F403
+import os
+from pathlib import Path
+
+# Keep the suite's file broker and files apart from a demo running on the same checkout.
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
+
+from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -16,3 +22,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 DEMO_MODE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -2,13 +2,13 @@
 
 import django.core.validators
 import django.db.models.deletion
-import programmes.models
 from django.conf import settings
 from django.db import migrations, models
 
+import programmes.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,74 +17,202 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('kind', models.CharField(choices=[('cancer_alliance', 'Cancer alliance'), ('ics', 'Integrated care system'), ('trust', 'NHS trust'), ('national', 'National body'), ('deanery', 'Deanery')], max_length=30)),
-                ('pseudonym_secret', models.CharField(default=programmes.models.new_pseudonym_secret, editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cancer_alliance", "Cancer alliance"),
+                            ("ics", "Integrated care system"),
+                            ("trust", "NHS trust"),
+                            ("national", "National body"),
+                            ("deanery", "Deanery"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "pseudonym_secret",
+                    models.CharField(
+                        default=programmes.models.new_pseudonym_secret,
+                        editable=False,
+                        max_length=64,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Trust',
+            name="Trust",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('ods_code', models.CharField(help_text='The NHS organisation code, for example RHM.', max_length=5, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{3,5}$', 'Enter an ODS code of 3 to 5 capital letters and digits, like RHM.')], verbose_name='ODS code')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trusts', to='programmes.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "ods_code",
+                    models.CharField(
+                        help_text="The NHS organisation code, for example RHM.",
+                        max_length=5,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9]{3,5}$",
+                                "Enter an ODS code of 3 to 5 capital letters and digits, like RHM.",
+                            )
+                        ],
+                        verbose_name="ODS code",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trusts",
+                        to="programmes.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Organisation admin'), ('lead_nurse', 'Lead nurse'), ('evaluator', 'Evaluator'), ('mentor', 'Mentor'), ('mentee', 'Mentee')], max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='programmes.organisation')),
-                ('trusts', models.ManyToManyField(blank=True, help_text='For lead nurses: the trusts they cover. A lead nurse with none sees nothing.', related_name='memberships', to='programmes.trust')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Organisation admin"),
+                            ("lead_nurse", "Lead nurse"),
+                            ("evaluator", "Evaluator"),
+                            ("mentor", "Mentor"),
+                            ("mentee", "Mentee"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="programmes.organisation",
+                    ),
+                ),
+                (
+                    "trusts",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="For lead nurses: the trusts they cover. A lead nurse with none sees nothing.",
+                        related_name="memberships",
+                        to="programmes.trust",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation', 'role'],
+                "ordering": ["organisation", "role"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('create', 'Created'), ('change', 'Changed'), ('delete', 'Deleted'), ('export', 'Exported'), ('download', 'Downloaded')], max_length=10)),
-                ('object_type', models.CharField(max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=40)),
-                ('object_label', models.CharField(blank=True, max_length=200)),
-                ('fields', models.JSONField(blank=True, default=list)),
-                ('path', models.CharField(blank=True, max_length=300)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='programmes.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("create", "Created"),
+                            ("change", "Changed"),
+                            ("delete", "Deleted"),
+                            ("export", "Exported"),
+                            ("download", "Downloaded"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=40)),
+                ("object_label", models.CharField(blank=True, max_length=200)),
+                ("fields", models.JSONField(blank=True, default=list)),
+                ("path", models.CharField(blank=True, max_length=300)),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="programmes.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['organisation', '-at'], name='audit_org_at')],
+                "ordering": ["-at", "-pk"],
+                "indexes": [models.Index(fields=["organisation", "-at"], name="audit_org_at")],
             },
         ),
         migrations.AddConstraint(
-            model_name='trust',
-            constraint=models.UniqueConstraint(fields=('organisation', 'ods_code'), name='trust_unique_ods_code'),
+            model_name="trust",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "ods_code"), name="trust_unique_ods_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trust',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='trust_unique_name'),
+            model_name="trust",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="trust_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organisation', 'user', 'role'), name='membership_unique_role'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "user", "role"), name="membership_unique_role"
+            ),
         ),
     ]

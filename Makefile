@@ -1,0 +1,56 @@
+# One command for each habit. `make run` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench setup system-deps demo-data compose-check clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo-data: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo
+
+# The demo: SQLite, no Redis; Celery worker and beat on the file-based broker, under honcho.
+# Ctrl-C stops the web server, the worker and beat together.
+run: demo-data
+	DEMO_MODE=1 HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+test: setup system-deps
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates programmes accounts --lint
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djlint templates programmes accounts --reformat
+
+compose-check:
+	ENV_FILE=.env.example docker-compose -f docker-compose.yml --env-file .env.example config --quiet
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf var staticfiles

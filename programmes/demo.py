@@ -1,0 +1,185 @@
+"""Fictional demo data.
+
+Organisation and trust names are real NHS bodies; every person is invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_scopes import scope
+
+from .models import Membership, Organisation, Role, Trust
+
+DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
+
+WESSEX_TRUSTS = [
+    # (short name used in e-mail addresses, trust name, ODS code)
+    ("uhs", "University Hospital Southampton NHS Foundation Trust", "RHM"),
+    ("phu", "Portsmouth Hospitals University NHS Trust", "RHU"),
+    ("hhft", "Hampshire Hospitals NHS Foundation Trust", "RN5"),
+    ("uhd", "University Hospitals Dorset NHS Foundation Trust", "R0D"),
+    ("dch", "Dorset County Hospital NHS Foundation Trust", "RBD"),
+    ("sft", "Salisbury NHS Foundation Trust", "RNZ"),
+]
+NORTHSHIRE_TRUSTS = [
+    ("nth", "Northshire Teaching Hospitals NHS Foundation Trust", "XN1"),
+    ("nvh", "Northshire Valley Hospitals NHS Trust", "XN2"),
+]
+MENTEES_PER_WESSEX_TRUST = 8
+
+FIRST_NAMES = [
+    "Amara",
+    "Bethan",
+    "Callum",
+    "Delyth",
+    "Efe",
+    "Farah",
+    "Gethin",
+    "Hana",
+    "Idris",
+    "Jude",
+    "Keira",
+    "Lowen",
+    "Maelle",
+    "Niamh",
+    "Orla",
+    "Priya",
+    "Quinn",
+    "Rhiannon",
+    "Soren",
+    "Tamsin",
+    "Uma",
+    "Veda",
+    "Wren",
+    "Xanthe",
+    "Yusuf",
+    "Zara",
+    "Ailsa",
+    "Bryn",
+    "Cerys",
+    "Dara",
+]
+LAST_NAMES = [
+    "Ashdown",
+    "Brackley",
+    "Carrow",
+    "Dunmore",
+    "Elstead",
+    "Fairlie",
+    "Greywell",
+    "Hartfield",
+    "Ilsley",
+    "Jessop",
+    "Kettering",
+    "Lydford",
+    "Marwell",
+    "Netherby",
+    "Oakhurst",
+    "Penrose",
+    "Quarley",
+    "Rookley",
+    "Stanmore",
+    "Tilford",
+    "Upton",
+    "Vernham",
+    "Wherwell",
+    "Yarmouth",
+]
+
+
+def fictional_name(index: int) -> str:
+    first = FIRST_NAMES[index % len(FIRST_NAMES)]
+    last = LAST_NAMES[(index * 7 + 3) % len(LAST_NAMES)]
+    return f"{first} {last}"
+
+
+@dataclass
+class SeededAccount:
+    email: str
+    organisation: str
+    role: str
+
+
+class DemoSeeder:
+    """Creates or updates the demo organisations; running it twice changes nothing."""
+
+    def __init__(self) -> None:
+        self.accounts: list[SeededAccount] = []
+        self._name_index = 0
+
+    def _next_name(self) -> str:
+        name = fictional_name(self._name_index)
+        self._name_index += 1
+        return name
+
+    def user(self, email: str, full_name: str | None = None):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": full_name or self._next_name(), "is_demo_account": True},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        elif full_name is None:
+            self._name_index += 1  # keep generated names stable across runs
+        return user
+
+    def member(self, organisation, email: str, role: str, trusts=(), full_name: str | None = None):
+        user = self.user(email, full_name)
+        membership, _ = Membership.objects.get_or_create(
+            organisation=organisation, user=user, role=role
+        )
+        if trusts:
+            membership.trusts.add(*trusts)
+        self.accounts.append(SeededAccount(email, organisation.slug, Role(role).label))
+        return membership
+
+    def trusts(self, organisation, trusts) -> dict[str, Trust]:
+        by_short = {}
+        for short, trust_name, ods in trusts:
+            trust, _ = Trust.objects.update_or_create(
+                organisation=organisation, ods_code=ods, defaults={"name": trust_name}
+            )
+            by_short[short] = trust
+        return by_short
+
+    @transaction.atomic
+    def run(self) -> list[SeededAccount]:
+        wessex, _ = Organisation.objects.update_or_create(
+            slug="wessex",
+            defaults={"name": "Wessex Cancer Alliance", "kind": Organisation.Kind.CANCER_ALLIANCE},
+        )
+        with scope(organisation=wessex):
+            self.seed_wessex(wessex)
+        northshire, _ = Organisation.objects.update_or_create(
+            slug="northshire",
+            defaults={"name": "Northshire Integrated Care System", "kind": Organisation.Kind.ICS},
+        )
+        with scope(organisation=northshire):
+            self.seed_northshire(northshire)
+        return self.accounts
+
+    def seed_wessex(self, org: Organisation) -> None:
+        trusts = self.trusts(org, WESSEX_TRUSTS)
+        self.member(org, "admin@wessex.example", Role.ADMIN, full_name="Harriet Lowmoor")
+        self.member(org, "evaluator@wessex.example", Role.EVALUATOR, full_name="Ezra Penhallow")
+        for short, trust in trusts.items():
+            self.member(org, f"lead.{short}@wessex.example", Role.LEAD_NURSE, trusts=[trust])
+            self.member(org, f"mentor.{short}@wessex.example", Role.MENTOR)
+            for number in range(1, MENTEES_PER_WESSEX_TRUST + 1):
+                self.member(org, f"mentee{number}.{short}@wessex.example", Role.MENTEE)
+
+    def seed_northshire(self, org: Organisation) -> None:
+        trusts = self.trusts(org, NORTHSHIRE_TRUSTS)
+        self.member(org, "admin@northshire.example", Role.ADMIN, full_name="Gideon Farrowby")
+        # A person with roles in both organisations, to show switching between them.
+        self.member(org, "evaluator@wessex.example", Role.EVALUATOR, full_name="Ezra Penhallow")
+        for short, trust in trusts.items():
+            self.member(org, f"lead.{short}@northshire.example", Role.LEAD_NURSE, trusts=[trust])
+            self.member(org, f"mentor.{short}@northshire.example", Role.MENTOR)
+            for number in (1, 2, 3):
+                self.member(org, f"mentee{number}.{short}@northshire.example", Role.MENTEE)
