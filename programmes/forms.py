@@ -30,6 +30,8 @@ class TrustForm(forms.ModelForm):
 
 
 class AuditFilterForm(forms.Form):
+    nhsuk_hide_optional = True  # every filter is optional; saying so on each adds noise
+
     action = forms.ChoiceField(
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
     )

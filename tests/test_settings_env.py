@@ -9,10 +9,12 @@ from django.core.exceptions import ImproperlyConfigured
 from config import env
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser tests allow the ORM beside Playwright's event loop; a real start-up does not.
+UNWANTED = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def start(settings_module: str, **overrides) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    environment = {k: v for k, v in os.environ.items() if k not in UNWANTED}
     environment.update(overrides)
     environment["DJANGO_SETTINGS_MODULE"] = settings_module
     return subprocess.run(
@@ -59,7 +61,7 @@ def test_production_refuses_demo_mode():
 
 
 def test_production_settings_pass_the_deploy_check():
-    environment = {k: v for k, v in os.environ.items()}
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="prod-" + "k3y" * 20,
