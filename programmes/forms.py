@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import AuditEvent, Trust
+from .widgets import NHSDateField
 
 
 class TrustForm(forms.ModelForm):
@@ -37,12 +38,8 @@ class AuditFilterForm(forms.Form):
     )
     object_type = forms.CharField(label="Kind of record", required=False, max_length=60)
     actor = forms.CharField(label="Person (e-mail contains)", required=False, max_length=200)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = NHSDateField(label="From", required=False)
+    date_to = NHSDateField(label="To", required=False)
 
     def filter(self, events):
         if not self.is_valid():

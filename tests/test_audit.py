@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -116,3 +118,24 @@ def test_people_page_query_count_does_not_grow_with_people(
         MembershipFactory(organisation=cast.org, role=Role.LEAD_NURSE, trusts=[cast.trust])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_audit_trail_filters_by_date_and_explains_a_bad_date(client, cast):
+    client.force_login(cast.owner)
+    client.get(reverse("programmes:people", args=["home"]))
+    url = reverse("programmes:audit", args=["home"])
+    today = datetime.date.today()
+    response = client.get(
+        url,
+        {"date_from_day": today.day, "date_from_month": today.month, "date_from_year": today.year},
+    )
+    assert len(response.context["page"]) == 1
+    response = client.get(url, {"date_to_day": "1", "date_to_month": "1", "date_to_year": "2000"})
+    assert len(response.context["page"]) == 0
+    response = client.get(
+        url, {"date_from_day": "31", "date_from_month": "2", "date_from_year": "2026"}
+    )
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert "must be a real date" in body
+    assert 'value="31"' in body
