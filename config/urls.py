@@ -8,4 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("o/<slug:organisation_slug>/", include("programmes.urls")),
+    path("o/<slug:organisation_slug>/mentoring/", include("mentoring.urls")),
+    path("invitations/", include("programmes.urls_invitation_accept")),
+    path("apply/", include("programmes.urls_apply")),
 ]

@@ -191,3 +191,270 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit events cannot be deleted.")
+
+
+# --- Programmes ---------------------------------------------------------------
+
+DEFAULT_CRITERIA = [
+    ("balance", "Balancing professional and academic work"),
+    ("progression", "Career progression"),
+    ("transition", "Career transition"),
+    ("funding", "Research funding"),
+    ("global_profile", "Developing a global or international profile"),
+    ("networking", "Networking and building relationships"),
+    ("work_life", "Work/life balance"),
+    ("diversity", "Diversity and inclusion"),
+    ("leadership", "Leadership development"),
+    ("research_practice", "Research practice"),
+    ("research_teams", "Managing research teams"),
+    ("industry", "Collaboration with industry and life sciences"),
+]
+
+
+class Programme(models.Model):
+    class MatchingModel(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned by a lead nurse or admin"
+        MENTEE_CHOICE = "mentee_choice", "Mentee choice"
+        HYBRID = "hybrid", "Hybrid: shortlist, then mentee picks"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="programmes"
+    )
+    name = models.CharField(max_length=200)
+    aims = models.TextField(blank=True)
+    smart_objectives = models.TextField(
+        "SMART objectives", blank=True, help_text="One objective per line."
+    )
+    professions = models.CharField(
+        "professions covered",
+        max_length=300,
+        blank=True,
+        help_text="For example: cancer clinical nurse specialists, allied health professionals.",
+    )
+    matching_model = models.CharField(
+        max_length=20, choices=MatchingModel.choices, default=MatchingModel.ASSIGNED
+    )
+    relationship_months = models.PositiveSmallIntegerField(
+        "relationship length in months", default=12
+    )
+    caseload_target = models.PositiveSmallIntegerField(
+        "mentor caseload target (mentees a year)", default=8
+    )
+    eligibility_months = models.PositiveSmallIntegerField(
+        "eligibility window in months",
+        default=12,
+        help_text="Mentees appointed to their role longer ago than this are outside scope.",
+    )
+    takes_applications = models.BooleanField("runs in cohorts with applications", default=False)
+    applications_open = models.BooleanField(default=False)
+    eligibility_questions = models.TextField(
+        blank=True,
+        help_text="Questions applicants must answer yes to, one per line.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="programme_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def objective_lines(self) -> list[str]:
+        return [line.strip() for line in self.smart_objectives.splitlines() if line.strip()]
+
+    def eligibility_question_lines(self) -> list[str]:
+        return [line.strip() for line in self.eligibility_questions.splitlines() if line.strip()]
+
+
+class Criterion(models.Model):
+    """A matching criterion a programme uses, with the weight it carries in scoring."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="criteria")
+    code = models.SlugField(max_length=40)
+    label = models.CharField(max_length=120)
+    weight = models.PositiveSmallIntegerField(default=1, help_text="0 to 10; 0 switches it off.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(organisation="programme__organisation")
+
+    class Meta:
+        ordering = ["position", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="criterion_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Cohort(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=120)
+    applications_open_on = models.DateField("applications open", null=True, blank=True)
+    applications_close_on = models.DateField("applications close", null=True, blank=True)
+    starts_on = models.DateField("cohort starts", null=True, blank=True)
+
+    objects = ScopedManager(organisation="programme__organisation")
+
+    class Meta:
+        ordering = ["starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="cohort_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.name}: {self.name}"
+
+    def window_is_open(self, on) -> bool:
+        return bool(
+            self.programme.applications_open
+            and self.applications_open_on
+            and self.applications_close_on
+            and self.applications_open_on <= on <= self.applications_close_on
+        )
+
+
+class Milestone(models.Model):
+    class Kind(models.TextChoices):
+        ORIENTATION = "orientation", "Orientation"
+        MATCH_CONFIRMED = "match_confirmed", "Match confirmed"
+        CPD = "cpd", "CPD workshop"
+        CHECK_IN = "check_in", "Check-in point"
+        INTERIM_EVALUATION = "interim_evaluation", "Interim evaluation"
+        SUMMATIVE_EVALUATION = "summative_evaluation", "Summative evaluation"
+        FINAL_REPORT = "final_report", "Final report"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    title = models.CharField(max_length=160, blank=True)
+    due_on = models.DateField("date")
+    compulsory = models.BooleanField(default=False)
+
+    objects = ScopedManager(organisation="cohort__programme__organisation")
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title or self.get_kind_display()
+
+
+class Attendance(models.Model):
+    """A person's attendance at an orientation or CPD workshop of a cohort."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance"
+    )
+    attended = models.BooleanField(default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organisation="milestone__cohort__programme__organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "user"], name="attendance_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.milestone}: {'attended' if self.attended else 'absent'}"
+
+
+class Invitation(models.Model):
+    """An e-mailed, signed link that creates or joins an account with a role."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    programme = models.ForeignKey(
+        Programme, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    trust = models.ForeignKey(
+        Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} as {self.get_role_display()}"
+
+
+class Application(models.Model):
+    """An expression of interest in a programme, as a mentee or a mentor."""
+
+    class Side(models.TextChoices):
+        MENTEE = "mentee", "Mentee"
+        MENTOR = "mentor", "Mentor"
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        DEFERRED = "deferred", "Deferred to a later cohort"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="applications")
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications"
+    )
+    side = models.CharField(max_length=10, choices=Side.choices)
+    wants_later_cohort = models.BooleanField(default=False)
+    eligibility_answers = models.JSONField(default=dict, blank=True)
+    eligible = models.BooleanField(default=True)
+    ranked_criteria = models.JSONField(
+        default=list, blank=True, help_text="Criterion codes, most important first."
+    )
+    statement = models.TextField(blank=True)
+    conflicts_of_interest = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organisation="programme__organisation")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "cohort", "applicant", "side"],
+                name="application_unique_per_cohort",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} application to {self.programme}"

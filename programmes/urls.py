@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("trusts/<int:pk>/edit/", views.trust_edit, name="trust_edit"),
     path("people/", views.people, name="people"),
     path("audit/", views.audit_trail, name="audit"),
+    path("programmes/", include("programmes.urls_programmes")),
+    path("programmes/", include("programmes.urls_applications")),
+    path("invitations/", include("programmes.urls_invitations")),
 ]

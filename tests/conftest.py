@@ -1,8 +1,11 @@
 """The cast every test can use.
 
-Two organisations, each with trusts; in the home organisation an owner (admin), a
-colleague lead nurse covering one trust, an evaluator, a mentor and a mentee; an
-outsider with no membership; and the other organisation's admin. Every person has
+Two organisations, each with trusts and a programme; in the home organisation an
+owner (admin), a colleague lead nurse covering one trust, a lead nurse with no
+trust, an evaluator, a mentor and a mentee; an outsider with no membership; and
+the other organisation's admin. Programme records: the mentor's Mentor record in
+the colleague's trust, a mentee in that trust, a mentee in the other home trust,
+and a foreign mentee in the other organisation. Every person has
 two-factor set up unless a test says otherwise, so pages open for them.
 """
 
@@ -15,7 +18,15 @@ from django_scopes import scopes_disabled
 
 from programmes.models import Role
 
-from .factories import MembershipFactory, OrganisationFactory, TrustFactory, UserFactory
+from .factories import (
+    MembershipFactory,
+    MenteeFactory,
+    MentorFactory,
+    OrganisationFactory,
+    ProgrammeFactory,
+    TrustFactory,
+    UserFactory,
+)
 
 PASSWORD = "correct-horse-battery"
 CANARY = "CANARY-OTHER-ORG-7f3a"
@@ -42,6 +53,12 @@ class Cast:
     outsider: object
     other_admin: object
     lead_without_trusts: object
+    programme: object = None
+    other_programme: object = None
+    mentor_record: object = None
+    mentee_record: object = None
+    mentee_other_trust: object = None
+    foreign_mentee: object = None
 
 
 @pytest.fixture
@@ -80,6 +97,29 @@ def cast(db) -> Cast:
             user=UserFactory(email="canary@other.test", full_name=f"Person {CANARY}"),
             role=Role.MENTEE,
         )
+    # Programme-level records: a mentor and mentees in each trust and organisation.
+    cast.programme = ProgrammeFactory(organisation=org, name="Home Legacy Mentoring")
+    cast.other_programme = ProgrammeFactory(organisation=other_org, name=f"Other {CANARY}")
+    cast.mentor_record = MentorFactory(programme=cast.programme, user=cast.mentor, trust=trust)
+    cast.mentee_record = MenteeFactory(
+        programme=cast.programme,
+        trust=trust,
+        full_name="Home Mentee",
+        email="mentee@home.test",
+        user=cast.mentee,
+    )
+    cast.mentee_other_trust = MenteeFactory(
+        programme=cast.programme,
+        trust=second,
+        full_name="Coastal Mentee",
+        email="coastal.mentee@home.test",
+    )
+    cast.foreign_mentee = MenteeFactory(
+        programme=cast.other_programme,
+        trust=foreign,
+        full_name=f"Foreign Mentee {CANARY}",
+        email="foreign.mentee@other.test",
+    )
     return cast
 
 

@@ -1,4 +1,7 @@
+import datetime
+
 import factory
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -66,3 +69,59 @@ class MembershipFactory(ScopedFactory):
         if create and extracted:
             with scopes_disabled():
                 obj.trusts.add(*extracted)
+
+
+class ProgrammeFactory(ScopedFactory):
+    class Meta:
+        model = "programmes.Programme"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Legacy mentoring programme {n}")
+    aims = "Keep experience in the NHS."
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from programmes.models import DEFAULT_CRITERIA, Criterion
+
+        programme = super()._create(model_class, *args, **kwargs)
+        with scopes_disabled():
+            Criterion.objects.bulk_create(
+                Criterion(programme=programme, code=code, label=label, position=i)
+                for i, (code, label) in enumerate(DEFAULT_CRITERIA)
+            )
+        return programme
+
+
+class CohortFactory(ScopedFactory):
+    class Meta:
+        model = "programmes.Cohort"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+
+
+class MentorFactory(ScopedFactory):
+    class Meta:
+        model = "mentoring.Mentor"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    user = factory.SubFactory(UserFactory)
+    trust = None
+    profession = "Cancer clinical nurse specialist"
+    band = "7"
+    years_experience = 25
+    specialisms = "lung, breast"
+
+
+class MenteeFactory(ScopedFactory):
+    class Meta:
+        model = "mentoring.Mentee"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    trust = factory.SubFactory(TrustFactory)
+    full_name = factory.Sequence(lambda n: f"Mentee Person {n}")
+    email = factory.Sequence(lambda n: f"mentee{n}@trust.test")
+    role_title = "Lung cancer CNS"
+    specialism = "lung"
+    appointed_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=60))
+    identified_by = "lead_nurse"

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "accounts",
     "programmes",
+    "mentoring",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_scopes import scope
 
-from .models import Membership, Organisation, Role, Trust
+from programmes.models import Membership, Organisation, Role, Trust
 
 DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from programmes.demo import DEMO_PASSWORD, DemoSeeder
+from demo.seed import DEMO_PASSWORD, DemoSeeder
 
 
 class Command(BaseCommand):
