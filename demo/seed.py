@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_scopes import scope
 
 from programmes.models import Membership, Organisation, Role, Trust
+
+from . import records
 
 DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
 
@@ -27,6 +30,9 @@ WESSEX_TRUSTS = [
 NORTHSHIRE_TRUSTS = [
     ("nth", "Northshire Teaching Hospitals NHS Foundation Trust", "XN1"),
     ("nvh", "Northshire Valley Hospitals NHS Trust", "XN2"),
+]
+ACADEMY_TRUSTS = [
+    ("nra", "National Research Mentoring Academy (central team)", "XA1"),
 ]
 MENTEES_PER_WESSEX_TRUST = 8
 
@@ -109,6 +115,7 @@ class DemoSeeder:
     def __init__(self) -> None:
         self.accounts: list[SeededAccount] = []
         self._name_index = 0
+        self._password_hash: str | None = None
 
     def _next_name(self) -> str:
         name = fictional_name(self._name_index)
@@ -122,7 +129,10 @@ class DemoSeeder:
             defaults={"full_name": full_name or self._next_name(), "is_demo_account": True},
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            # Hashing once and sharing the hash keeps seeding fast; it is the same password.
+            if self._password_hash is None:
+                self._password_hash = make_password(DEMO_PASSWORD)
+            user.password = self._password_hash
             user.save(update_fields=["password"])
         elif full_name is None:
             self._name_index += 1  # keep generated names stable across runs
@@ -161,25 +171,70 @@ class DemoSeeder:
         )
         with scope(organisation=northshire):
             self.seed_northshire(northshire)
+        academy, _ = Organisation.objects.update_or_create(
+            slug="academy",
+            defaults={
+                "name": "National Research Mentoring Academy",
+                "kind": Organisation.Kind.NATIONAL,
+            },
+        )
+        with scope(organisation=academy):
+            self.seed_academy(academy)
         return self.accounts
 
     def seed_wessex(self, org: Organisation) -> None:
         trusts = self.trusts(org, WESSEX_TRUSTS)
         self.member(org, "admin@wessex.example", Role.ADMIN, full_name="Harriet Lowmoor")
         self.member(org, "evaluator@wessex.example", Role.EVALUATOR, full_name="Ezra Penhallow")
-        for short, trust in trusts.items():
-            self.member(org, f"lead.{short}@wessex.example", Role.LEAD_NURSE, trusts=[trust])
-            self.member(org, f"mentor.{short}@wessex.example", Role.MENTOR)
+        programme = records.pilot_programme(org, "WCA Legacy Mentor Pilot")
+        criteria = list(programme.criteria.all())
+        index = 0
+        for trust_index, (short, trust) in enumerate(trusts.items()):
+            lead = self.member(org, f"lead.{short}@wessex.example", Role.LEAD_NURSE, trusts=[trust])
+            mentor_user = self.member(org, f"mentor.{short}@wessex.example", Role.MENTOR).user
+            mentor = records.mentor_record(programme, mentor_user, trust, trust_index, criteria)
             for number in range(1, MENTEES_PER_WESSEX_TRUST + 1):
-                self.member(org, f"mentee{number}.{short}@wessex.example", Role.MENTEE)
+                user = self.member(org, f"mentee{number}.{short}@wessex.example", Role.MENTEE).user
+                mentee = records.mentee_record(
+                    programme, trust, user, number, index, lead.user, criteria
+                )
+                records.relationship_for(mentee, mentor, index)
+                index += 1
 
     def seed_northshire(self, org: Organisation) -> None:
         trusts = self.trusts(org, NORTHSHIRE_TRUSTS)
         self.member(org, "admin@northshire.example", Role.ADMIN, full_name="Gideon Farrowby")
         # A person with roles in both organisations, to show switching between them.
         self.member(org, "evaluator@wessex.example", Role.EVALUATOR, full_name="Ezra Penhallow")
-        for short, trust in trusts.items():
-            self.member(org, f"lead.{short}@northshire.example", Role.LEAD_NURSE, trusts=[trust])
-            self.member(org, f"mentor.{short}@northshire.example", Role.MENTOR)
+        programme = records.pilot_programme(org, "Northshire Legacy Mentoring")
+        criteria = list(programme.criteria.all())
+        index = 100
+        for trust_index, (short, trust) in enumerate(trusts.items()):
+            lead = self.member(
+                org, f"lead.{short}@northshire.example", Role.LEAD_NURSE, trusts=[trust]
+            )
+            mentor_user = self.member(org, f"mentor.{short}@northshire.example", Role.MENTOR).user
+            mentor = records.mentor_record(programme, mentor_user, trust, trust_index, criteria)
             for number in (1, 2, 3):
-                self.member(org, f"mentee{number}.{short}@northshire.example", Role.MENTEE)
+                user = self.member(
+                    org, f"mentee{number}.{short}@northshire.example", Role.MENTEE
+                ).user
+                mentee = records.mentee_record(
+                    programme, trust, user, number, index, lead.user, criteria
+                )
+                records.relationship_for(mentee, mentor, index)
+                index += 1
+
+    def seed_academy(self, org: Organisation) -> None:
+        self.trusts(org, ACADEMY_TRUSTS)
+        admin = self.member(
+            org, "admin@academy.example", Role.ADMIN, full_name="Imogen Thackeray"
+        ).user
+        self.member(org, "evaluator@academy.example", Role.EVALUATOR, full_name="Rafe Dunsford")
+        applicants = []
+        for number in range(1, 13):
+            side = "mentor" if number % 4 == 0 else "mentee"
+            email = f"applicant{number}@academy.example"
+            user = self.user(email)
+            applicants.append((user, side))
+        records.academy_programme(org, admin, applicants)

@@ -1,9 +1,11 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import User
-from programmes.models import Membership, Organisation, Role
+from mentoring.models import Mentee, Mentor, Relationship
+from programmes.models import Application, Membership, Milestone, Organisation, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +24,11 @@ def snapshot():
         return (
             User.objects.count(),
             Membership.objects.count(),
+            Mentee.objects.count(),
+            Mentor.objects.count(),
+            Relationship.objects.count(),
+            Application.objects.count(),
+            Milestone.objects.count(),
             sorted(Membership.objects.values_list("user__email", "organisation__slug", "role")),
         )
 
@@ -53,3 +60,37 @@ def test_wessex_has_six_acute_trusts_with_ods_codes_and_a_lead_nurse_each():
         assert wessex.memberships.filter(role=Role.MENTEE).count() == 48
         lead = wessex.memberships.get(user__email="lead.uhs@wessex.example")
         assert [t.ods_code for t in lead.trusts.all()] == ["RHM"]
+
+
+def test_the_pilot_has_48_mentees_in_every_state_with_relationships():
+    call_command("seed_demo")
+    wessex = Organisation.objects.get(slug="wessex")
+    with scope(organisation=wessex):
+        programme = wessex.programmes.get()
+        mentees = programme.mentees.all()
+        assert mentees.count() == 48
+        assert set(mentees.values_list("status", flat=True)) == set(Mentee.Status.values)
+        assert mentees.filter(outside_scope_exception=True).exists()
+        assert programme.mentors.count() == 6
+        open_relationships = programme.relationships.filter(stage__in=Relationship.OPEN_STAGES)
+        assert open_relationships.count() == 18
+        for relationship in open_relationships.select_related("mentor", "mentee"):
+            assert relationship.mentor.trust_id == relationship.mentee.trust_id
+        assert programme.criteria.count() == 12
+
+
+def test_the_academy_runs_in_cohorts_with_an_open_application_window():
+    call_command("seed_demo")
+    academy = Organisation.objects.get(slug="academy")
+    with scope(organisation=academy):
+        programme = academy.programmes.get()
+        assert programme.takes_applications
+        today = timezone.localdate()
+        assert [c.window_is_open(today) for c in programme.cohorts.order_by("starts_on")] == [
+            False,
+            True,
+        ]
+        assert programme.applications.filter(status="accepted").exists()
+        assert programme.applications.filter(status="submitted").exists()
+        assert programme.applications.filter(eligible=False).exists()
+        assert Milestone.objects.filter(cohort__programme=programme).count() == 14

@@ -21,4 +21,4 @@ class Command(BaseCommand):
             )
         hidden = len(accounts) - len(shown)
         if hidden:
-            self.stdout.write(f"  … and {hidden} more mentees (mentee2 to mentee8 at each trust).")
+            self.stdout.write(f"  … and {hidden} more mentee accounts (mentee2, mentee3, …).")
