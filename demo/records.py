@@ -21,6 +21,7 @@ from programmes.models import (
     Milestone,
     Programme,
 )
+from programmes.services.programmes import add_standard_timeline
 
 TUMOUR_SITES = [
     "lung",
@@ -200,40 +201,6 @@ ACADEMY_ELIGIBILITY = "\n".join(
 )
 
 
-def standard_timeline(cohort: Cohort) -> None:
-    start = cohort.starts_on
-    shape = [
-        (Milestone.Kind.ORIENTATION, "Orientation (compulsory)", relativedelta(), True),
-        (Milestone.Kind.MATCH_CONFIRMED, "Matches confirmed", relativedelta(months=1), False),
-        (
-            Milestone.Kind.CPD,
-            "CPD workshop: making the most of mentoring",
-            relativedelta(months=2),
-            False,
-        ),
-        (Milestone.Kind.CHECK_IN, "Check-in point", relativedelta(months=3), False),
-        (
-            Milestone.Kind.INTERIM_EVALUATION,
-            "Interim evaluation",
-            relativedelta(months=4, days=15),
-            False,
-        ),
-        (
-            Milestone.Kind.SUMMATIVE_EVALUATION,
-            "12-month summative evaluation",
-            relativedelta(months=12),
-            False,
-        ),
-        (Milestone.Kind.FINAL_REPORT, "Final report", relativedelta(months=13), False),
-    ]
-    for kind, title, offset, compulsory in shape:
-        Milestone.objects.get_or_create(
-            cohort=cohort,
-            kind=kind,
-            defaults={"title": title, "due_on": start + offset, "compulsory": compulsory},
-        )
-
-
 def academy_programme(org, admin, applicants) -> Programme:
     """A national research academy style scheme: cohorts, applications, attendance."""
     today = timezone.localdate()
@@ -273,8 +240,8 @@ def academy_programme(org, admin, applicants) -> Programme:
             "starts_on": today + relativedelta(months=2),
         },
     )
-    standard_timeline(current)
-    standard_timeline(upcoming)
+    add_standard_timeline(current)
+    add_standard_timeline(upcoming)
     orientation = current.milestones.get(kind=Milestone.Kind.ORIENTATION)
     codes = [c.code for c in criteria]
     for index, (user, side) in enumerate(applicants):

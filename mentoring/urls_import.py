@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_import as views
+
+urlpatterns = [
+    path("", views.import_upload, name="import_upload"),
+    path("confirm/", views.import_confirm, name="import_confirm"),
+]

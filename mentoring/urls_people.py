@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_people as views
+
+urlpatterns = [
+    path("<int:user_pk>/", views.person, name="person"),
+]

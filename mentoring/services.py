@@ -1,0 +1,241 @@
+"""Operations on mentee records and mentor profiles.
+
+Each one runs in a transaction, records the audit trail, and sends any e-mail
+only once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from programmes import audit
+from programmes.models import AuditEvent, Programme
+
+from .models import Mentee, Mentor, Relationship
+
+WITHDRAWABLE = (
+    Mentee.Status.IDENTIFIED,
+    Mentee.Status.AWAITING_MATCH,
+    Mentee.Status.MATCHED,
+    Mentee.Status.ACTIVE,
+)
+
+
+def eligibility_cut_off(programme: Programme, on: datetime.date | None = None) -> datetime.date:
+    """The earliest appointment date inside the programme's eligibility window on a day."""
+    return (on or timezone.localdate()) - relativedelta(months=programme.eligibility_months)
+
+
+def appointed_outside_scope(
+    programme: Programme, appointed_on: datetime.date, identified_on: datetime.date | None = None
+) -> bool:
+    """Whether someone appointed on that date was outside the window when identified.
+
+    Eligibility is judged on the day the mentee was identified: a mentee who waits
+    in the queue past the window's end was still in scope when the lead nurse
+    added them, and does not need an exception later.
+    """
+    return appointed_on < eligibility_cut_off(programme, identified_on)
+
+
+def is_outside_scope(mentee: Mentee) -> bool:
+    identified_on = timezone.localtime(mentee.identified_at).date()
+    return appointed_outside_scope(mentee.programme, mentee.appointed_on, identified_on)
+
+
+def _record(mentee_or_mentor, action: str, *, actor, path: str, fields: Iterable[str] = ()):
+    audit.record(
+        organisation=mentee_or_mentor.programme.organisation,
+        actor=actor,
+        action=action,
+        obj=mentee_or_mentor,
+        label=str(mentee_or_mentor),
+        fields=fields,
+        path=path,
+    )
+
+
+def add_mentee(
+    mentee: Mentee, *, criteria=None, fields: Iterable[str] = (), actor, path: str = ""
+) -> Mentee:
+    """Save a newly identified mentee (no account needed) and record who added them."""
+    with transaction.atomic():
+        mentee.created_by = actor if getattr(actor, "is_authenticated", False) else None
+        mentee.save()
+        if criteria is not None:
+            mentee.criteria_wanted.set(criteria)
+        _record(mentee, AuditEvent.Action.CREATE, actor=actor, path=path, fields=fields)
+    return mentee
+
+
+def update_mentee(
+    mentee: Mentee, *, criteria=None, fields: Iterable[str], actor, path: str = ""
+) -> Mentee:
+    with transaction.atomic():
+        mentee.save()
+        if criteria is not None:
+            mentee.criteria_wanted.set(criteria)
+        _record(mentee, AuditEvent.Action.CHANGE, actor=actor, path=path, fields=fields)
+    return mentee
+
+
+def change_priority(mentee: Mentee, *, priority: int, reason: str, actor, path: str = "") -> Mentee:
+    with transaction.atomic():
+        changed = [
+            name
+            for name, value in (("priority", priority), ("priority_reason", reason))
+            if getattr(mentee, name) != value
+        ]
+        mentee.priority = priority
+        mentee.priority_reason = reason
+        mentee.save(update_fields=["priority", "priority_reason"])
+        _record(mentee, AuditEvent.Action.CHANGE, actor=actor, path=path, fields=changed)
+    return mentee
+
+
+def can_withdraw(mentee: Mentee) -> bool:
+    return mentee.status in WITHDRAWABLE
+
+
+def withdraw_mentee(mentee: Mentee, *, reason: str, actor, path: str = "") -> Mentee:
+    """Withdraw a mentee from the programme with a reason.
+
+    A withdrawn mentee keeps no open relationship: any open one is closed today
+    and its mentor is told by e-mail.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Enter the reason for withdrawing this mentee.")
+    with transaction.atomic():
+        mentee = (
+            Mentee.objects.select_for_update(of=("self",))
+            .select_related("programme")
+            .get(pk=mentee.pk)
+        )
+        if not can_withdraw(mentee):
+            raise ValidationError(f"This mentee is already {mentee.get_status_display().lower()}.")
+        mentee.status = Mentee.Status.WITHDRAWN
+        mentee.withdrawn_reason = reason
+        mentee.save(update_fields=["status", "withdrawn_reason"])
+        _record(
+            mentee,
+            AuditEvent.Action.CHANGE,
+            actor=actor,
+            path=path,
+            fields=["status", "withdrawn_reason"],
+        )
+        today = timezone.localdate()
+        open_relationships = list(
+            mentee.relationships.filter(stage__in=Relationship.OPEN_STAGES).select_related(
+                "mentor__user"
+            )
+        )
+        for relationship in open_relationships:
+            relationship.stage = Relationship.Stage.CLOSED
+            relationship.ended_on = today
+            relationship.closure_reason = "The mentee was withdrawn from the programme."
+            relationship.save(update_fields=["stage", "ended_on", "closure_reason"])
+            _record(
+                relationship,
+                AuditEvent.Action.CHANGE,
+                actor=actor,
+                path=path,
+                fields=["stage", "ended_on", "closure_reason"],
+            )
+            transaction.on_commit(
+                lambda r=relationship: _tell_mentor_of_withdrawal(r, mentee.full_name)
+            )
+    return mentee
+
+
+def _tell_mentor_of_withdrawal(relationship: Relationship, mentee_name: str) -> None:
+    mentor_user = relationship.mentor.user
+    send_mail(
+        subject=f"{mentee_name} has left {relationship.programme.name}",
+        message=(
+            f"Dear {mentor_user.get_short_name()},\n\n"
+            f"{mentee_name} has been withdrawn from {relationship.programme.name}, so your "
+            "mentoring relationship with them is now closed. Your lead nurse can tell you more.\n"
+        ),
+        from_email=None,
+        recipient_list=[mentor_user.email],
+    )
+
+
+# --- Mentor profiles --------------------------------------------------------------
+
+
+def update_mentor_profile(
+    mentor: Mentor, *, criteria=None, fields: Iterable[str], actor, path: str = ""
+) -> Mentor:
+    with transaction.atomic():
+        mentor.save()
+        if criteria is not None:
+            mentor.criteria_offered.set(criteria)
+        _record(mentor, AuditEvent.Action.CHANGE, actor=actor, path=path, fields=fields)
+    return mentor
+
+
+def with_caseload(mentors: QuerySet[Mentor], on: datetime.date | None = None) -> QuerySet[Mentor]:
+    """Annotate each mentor with ``open_count`` and ``started_last_year`` in one query."""
+    year_ago = (on or timezone.localdate()) - relativedelta(months=12)
+    return mentors.annotate(
+        open_count=Count(
+            "relationships",
+            filter=Q(relationships__stage__in=Relationship.OPEN_STAGES),
+            distinct=True,
+        ),
+        started_last_year=Count(
+            "relationships",
+            filter=Q(relationships__started_on__gte=year_ago)
+            & ~Q(relationships__stage=Relationship.Stage.DECLINED),
+            distinct=True,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """A mentor's caseload against their capacity and the programme's target."""
+
+    open_now: int
+    max_concurrent: int
+    started_last_year: int
+    max_per_year: int
+    target: int
+
+    @classmethod
+    def of(cls, mentor: Mentor) -> Caseload:
+        """From a mentor annotated by ``with_caseload`` (with its programme loaded)."""
+        return cls(
+            open_now=mentor.open_count,
+            max_concurrent=mentor.max_concurrent,
+            started_last_year=mentor.started_last_year,
+            max_per_year=mentor.max_per_year,
+            target=mentor.programme.caseload_target,
+        )
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.open_now >= self.max_concurrent
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.open_now > self.max_concurrent
+
+    @property
+    def year_full(self) -> bool:
+        return self.started_last_year >= self.max_per_year
+
+    @property
+    def target_met(self) -> bool:
+        return self.started_last_year >= self.target

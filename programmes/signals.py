@@ -1,0 +1,13 @@
+"""Signals other apps listen to; ``programmes`` imports none of those apps.
+
+``invitation_accepted``
+    Sent by ``programmes.services.invitations.accept_invitation`` inside its
+    transaction and the organisation's scope, after the person has been given the
+    invitation's Membership. Arguments: ``sender=Invitation``, ``invitation``,
+    ``user``. A receiver that raises rolls the acceptance back, so the person is
+    never left with a role but without the records that go with it.
+"""
+
+from django.dispatch import Signal
+
+invitation_accepted = Signal()
