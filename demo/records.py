@@ -18,6 +18,7 @@ from programmes.models import (
     Attendance,
     Cohort,
     Criterion,
+    Invitation,
     Milestone,
     Programme,
 )
@@ -280,3 +281,19 @@ def academy_programme(org, admin, applicants) -> Programme:
                 milestone=orientation, user=user, defaults={"recorded_by": admin}
             )
     return programme
+
+
+def pending_invitations(org, programme, *, invited_by, people) -> None:
+    """Invitations not yet accepted, so the invitations page has something to show."""
+    for email, full_name, role, trust in people:
+        Invitation.objects.get_or_create(
+            organisation=org,
+            email=email,
+            role=role,
+            defaults={
+                "full_name": full_name,
+                "programme": programme if role in ("mentor", "mentee") else None,
+                "trust": trust,
+                "invited_by": invited_by,
+            },
+        )

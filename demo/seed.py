@@ -200,6 +200,23 @@ class DemoSeeder:
                 )
                 records.relationship_for(mentee, mentor, index)
                 index += 1
+        # Circular mentorship: a past mentee at Southampton now mentors others.
+        alumna = self.member(org, "mentee7.uhs@wessex.example", Role.MENTOR).user
+        records.mentor_record(programme, alumna, trusts["uhs"], 7, criteria)
+        records.pending_invitations(
+            org,
+            programme,
+            invited_by=org.memberships.get(user__email="admin@wessex.example").user,
+            people=[
+                ("mentor.new.phu@wessex.example", "Soren Ashdown", Role.MENTOR, trusts["phu"]),
+                (
+                    "lead.deputy.uhs@wessex.example",
+                    "Maelle Quarley",
+                    Role.LEAD_NURSE,
+                    trusts["uhs"],
+                ),
+            ],
+        )
 
     def seed_northshire(self, org: Organisation) -> None:
         trusts = self.trusts(org, NORTHSHIRE_TRUSTS)

@@ -56,7 +56,8 @@ def test_wessex_has_six_acute_trusts_with_ods_codes_and_a_lead_nurse_each():
         assert codes == {"RHM", "RHU", "RN5", "R0D", "RBD", "RNZ"}
         for trust in wessex.trusts.all():
             assert trust.memberships.filter(role=Role.LEAD_NURSE).count() == 1
-        assert wessex.memberships.filter(role=Role.MENTOR).count() == 6
+        # Six legacy mentors, one per trust, and a past mentee who now mentors too.
+        assert wessex.memberships.filter(role=Role.MENTOR).count() == 7
         assert wessex.memberships.filter(role=Role.MENTEE).count() == 48
         lead = wessex.memberships.get(user__email="lead.uhs@wessex.example")
         assert [t.ods_code for t in lead.trusts.all()] == ["RHM"]
@@ -71,7 +72,10 @@ def test_the_pilot_has_48_mentees_in_every_state_with_relationships():
         assert mentees.count() == 48
         assert set(mentees.values_list("status", flat=True)) == set(Mentee.Status.values)
         assert mentees.filter(outside_scope_exception=True).exists()
-        assert programme.mentors.count() == 6
+        assert programme.mentors.count() == 7
+        alumna = programme.mentors.get(user__email="mentee7.uhs@wessex.example")
+        assert programme.mentees.filter(user=alumna.user).exists()
+        assert wessex.invitations.filter(accepted_at=None).count() == 2
         open_relationships = programme.relationships.filter(stage__in=Relationship.OPEN_STAGES)
         assert open_relationships.count() == 18
         for relationship in open_relationships.select_related("mentor", "mentee"):
