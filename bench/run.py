@@ -114,6 +114,10 @@ def pages(cookies: dict[str, str]) -> list[tuple[str, str, str | None]]:
         ("organisation home (admin)", "/o/wessex/", cookies["admin"]),
         ("people list (admin)", "/o/wessex/people/", cookies["admin"]),
         ("trust list (lead nurse)", "/o/wessex/trusts/", cookies["lead"]),
+        ("intake queue (lead nurse)", "/o/wessex/mentoring/mentees/", cookies["lead"]),
+        ("mentors list (admin)", "/o/wessex/mentoring/mentors/", cookies["admin"]),
+        ("programme list (admin)", "/o/wessex/programmes/", cookies["admin"]),
+        ("mentor profile (mentor)", "/o/wessex/mentoring/profile/", cookies["mentor"]),
     ]
 
 
@@ -127,6 +131,7 @@ def main() -> None:
     cookies = {
         "admin": session_cookie("admin@wessex.example"),
         "lead": session_cookie("lead.uhs@wessex.example"),
+        "mentor": session_cookie("mentor.uhs@wessex.example"),
     }
     server = subprocess.Popen(
         [
