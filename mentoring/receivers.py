@@ -8,7 +8,7 @@ and organisation scope, so a failure here rolls the whole acceptance back.
 from django.dispatch import receiver
 
 from programmes.models import Role
-from programmes.signals import invitation_accepted
+from programmes.signals import application_accepted, invitation_accepted
 
 from .models import Mentee, Mentor
 
@@ -30,3 +30,19 @@ def link_invited_person(sender, invitation, user, **kwargs) -> None:
             email__iexact=invitation.email,
             user__isnull=True,
         ).update(user=user)
+
+
+@receiver(application_accepted, dispatch_uid="mentoring.link_accepted_applicant")
+def link_accepted_applicant(sender, application, actor, **kwargs) -> None:
+    """An accepted mentor gets a mentor profile to complete; an accepted mentee's record,
+    if a lead nurse already made one with the same address, is joined to their account."""
+    if application.side == "mentor":
+        Mentor.objects.get_or_create(
+            programme_id=application.programme_id, user=application.applicant
+        )
+    else:
+        Mentee.objects.filter(
+            programme_id=application.programme_id,
+            email__iexact=application.applicant.email,
+            user__isnull=True,
+        ).update(user=application.applicant)

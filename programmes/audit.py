@@ -42,6 +42,6 @@ def record_request(request, action: str, **kwargs) -> AuditEvent:
         organisation=request.organisation,
         actor=request.user,
         action=action,
-        path=request.get_full_path(),
+        path=request.path,
         **kwargs,
     )

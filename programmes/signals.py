@@ -6,8 +6,15 @@
     invitation's Membership. Arguments: ``sender=Invitation``, ``invitation``,
     ``user``. A receiver that raises rolls the acceptance back, so the person is
     never left with a role but without the records that go with it.
+
+``application_accepted``
+    Sent by ``programmes.services.applications.decide_application`` inside its
+    transaction and scope when an admin accepts an application, after the applicant
+    has the matching Membership. Arguments: ``sender=Application``, ``application``,
+    ``actor``.
 """
 
 from django.dispatch import Signal
 
 invitation_accepted = Signal()
+application_accepted = Signal()

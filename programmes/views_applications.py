@@ -34,7 +34,9 @@ def apply(request, org_slug, programme_pk):
     organisation = get_object_or_404(Organisation, slug=org_slug)
     with scope(organisation=organisation):
         programme = get_object_or_404(
-            organisation.programmes.exclude(status=Programme.Status.DRAFT),
+            organisation.programmes.exclude(
+                status__in=[Programme.Status.DRAFT, Programme.Status.CLOSED]
+            ),
             pk=programme_pk,
             takes_applications=True,
         )
@@ -67,6 +69,10 @@ def _apply(request, organisation, programme):
                 conflicts_of_interest=form.cleaned_data["conflicts_of_interest"],
                 on=today,
                 password_reset_url=request.build_absolute_uri(reverse("account_reset_password")),
+                signed_in_user=request.user if request.user.is_authenticated else None,
+                apply_url=request.build_absolute_uri(
+                    f"{reverse('account_login')}?next={request.path}"
+                ),
             )
         except ApplicationRefused as refusal:
             form.add_error(None, str(refusal))

@@ -184,7 +184,7 @@ def test_applicant_applies_and_gets_an_account_without_a_usable_password(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(apply_url(academy), answers(academy))
     assert response.status_code == 200
-    assert "Application received" in response.content.decode()
+    assert "Check your e-mail" in response.content.decode()
     [application] = applications(academy.organisation)
     user = User.objects.get(email="ada.applicant@example.test")
     assert application.applicant == user
@@ -215,22 +215,54 @@ def test_applicant_applies_and_gets_an_account_without_a_usable_password(
     assert "I lead a new research team" not in event.object_label
 
 
-def test_existing_account_is_reused_and_keeps_its_name(
+def test_an_existing_accounts_address_gets_a_sign_in_link_and_nothing_is_stored(
     client, cast, academy, django_capture_on_commit_callbacks
 ):
+    """Nobody can apply in someone else's name, or learn from the page that they have an account."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            apply_url(academy),
+            answers(academy, email="  MENTOR@home.test ", full_name="Someone Else", side="mentor"),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = client.post(apply_url(academy), answers(academy, email="new.person@example.test"))
+    assert "Check your e-mail" in response.content.decode()
+    assert _page_text(response) == _page_text(fresh)
+    assert [a.applicant.email for a in applications(academy.organisation)] == [
+        "new.person@example.test"
+    ]
+    cast.mentor.refresh_from_db()
+    assert cast.mentor.full_name == "Mentor"
+    assert cast.mentor.check_password("correct-horse-battery")
+    sign_in_message = next(m for m in mail.outbox if m.to == ["mentor@home.test"])
+    assert "sign in and apply" in sign_in_message.body
+    assert "/accounts/login/?next=" in sign_in_message.body
+
+
+def test_a_signed_in_person_applies_with_their_own_account(
+    client, cast, academy, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.mentor)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             apply_url(academy),
-            answers(academy, email="  MENTOR@home.test ", full_name="Someone Else", side="mentor"),
+            answers(academy, email="mentor@home.test", full_name="Someone Else", side="mentor"),
         )
     [application] = applications(cast.org)
     assert application.applicant == cast.mentor
     cast.mentor.refresh_from_db()
     assert cast.mentor.full_name == "Mentor"
-    assert cast.mentor.check_password("correct-horse-battery")
     assert User.objects.filter(email__iexact="mentor@home.test").count() == 1
     [message] = mail.outbox
     assert "Forgot your password?" not in message.body
+
+
+def _page_text(response) -> str:
+    import re
+
+    body = response.content.decode()
+    main = body[body.index("<main") : body.index("</main>")]
+    return re.sub(r"\s+", " ", re.sub(r"<input[^>]*csrfmiddlewaretoken[^>]*>", "", main))
 
 
 def test_a_no_to_any_eligibility_question_makes_the_application_ineligible(client, academy):
@@ -312,11 +344,24 @@ def test_a_cohort_whose_window_is_closed_cannot_be_chosen(client, academy):
     assert applications(academy.organisation) == []
 
 
+def test_applying_again_anonymously_stores_nothing_and_reveals_nothing(
+    client, academy, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(apply_url(academy), answers(academy))
+        again = client.post(apply_url(academy), answers(academy, statement="Changed"))
+    assert _page_text(first) == _page_text(again)
+    [application] = applications(academy.organisation)
+    assert application.statement.startswith("I lead a new research team")
+
+
 def test_applying_again_for_the_same_cohort_and_side_changes_nothing(
     client, academy, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client.post(apply_url(academy), answers(academy))
+    client.force_login(User.objects.get(email="ada.applicant@example.test"))
+    with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             apply_url(academy),
             answers(academy, statement="A different statement", eligibility_0="no"),
@@ -332,6 +377,7 @@ def test_applying_again_for_the_same_cohort_and_side_changes_nothing(
 
 def test_the_same_person_may_apply_as_a_mentor_too(client, academy):
     client.post(apply_url(academy), answers(academy))
+    client.force_login(User.objects.get(email="ada.applicant@example.test"))
     client.post(apply_url(academy), answers(academy, side="mentor"))
     assert [a.side for a in applications(academy.organisation)] == ["mentee", "mentor"]
     assert User.objects.filter(email="ada.applicant@example.test").count() == 1
@@ -339,6 +385,7 @@ def test_the_same_person_may_apply_as_a_mentor_too(client, academy):
 
 def test_asking_for_a_later_cohort_stores_no_cohort_and_is_not_repeated(client, academy):
     client.post(apply_url(academy), answers(academy, cohort="later"))
+    client.force_login(User.objects.get(email="ada.applicant@example.test"))
     response = client.post(apply_url(academy), answers(academy, cohort="later"))
     assert "You have already applied" in response.content.decode()
     [application] = applications(academy.organisation)
@@ -628,3 +675,16 @@ def test_the_service_itself_refuses_a_closed_cohort(academy):
             conflicts_of_interest="",
         )
     assert not User.objects.filter(email="ada@example.test").exists()
+
+
+def test_accepting_a_mentor_application_gives_a_mentor_profile_to_complete(client, cast, academy):
+    from mentoring.models import Mentor
+
+    application = make_application(academy, cohort=academy.spring, side="mentor")
+    client.force_login(cast.owner)
+    client.post(
+        detail_url(application, "programmes:application_decide"),
+        {"decision": "accept", "reason": "Welcome to the scheme."},
+    )
+    with scopes_disabled():
+        assert Mentor.objects.filter(programme=academy, user=application.applicant).exists()

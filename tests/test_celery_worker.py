@@ -28,7 +28,7 @@ def real_worker():
 def test_a_task_sent_to_the_broker_is_run_by_a_worker(real_worker):
     cache.delete(HEARTBEAT_CACHE_KEY)
     result = record_heartbeat.delay()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert cache.get(HEARTBEAT_CACHE_KEY) is not None, f"task {result.id} never ran"

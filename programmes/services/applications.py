@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
 from .. import audit
 from ..models import Application, AuditEvent, Cohort, Membership, Programme
-
-application_accepted = Signal()
+from ..signals import application_accepted
 
 # The free-text and answer fields an admin reads on the detail page (for the audit trail).
 PERSONAL_FIELDS = ("eligibility_answers", "ranked_criteria", "statement", "conflicts_of_interest")
@@ -41,9 +39,12 @@ class ApplicationAlreadyDecided(Exception):
 
 @dataclass(frozen=True)
 class SubmitResult:
-    application: Application
+    application: Application | None
     created: bool
     account_created: bool
+    # The address belongs to an account that is not the signed-in visitor's: nothing is
+    # stored, and the address's owner is e-mailed a link to sign in and apply.
+    needs_sign_in: bool = False
 
 
 def open_cohorts(programme: Programme, on: datetime.date) -> list[Cohort]:
@@ -82,6 +83,8 @@ def submit_application(
     conflicts_of_interest: str,
     on: datetime.date | None = None,
     password_reset_url: str = "",
+    signed_in_user=None,
+    apply_url: str = "",
 ) -> SubmitResult:
     """Store an expression of interest, making the applicant's account if they have none.
 
@@ -104,6 +107,12 @@ def submit_application(
     # (the unique constraint cannot catch a repeat "later cohort" row, whose cohort is NULL).
     Programme.objects.select_for_update().filter(pk=programme.pk).first()
 
+    owner = _existing_account(email)
+    if owner is not None and owner != signed_in_user:
+        # The visitor has not proved the address is theirs: attach nothing to that
+        # account, and say nothing on the page that the address has an account.
+        transaction.on_commit(lambda: _send_sign_in_to_apply(programme, owner, apply_url))
+        return SubmitResult(None, created=False, account_created=False, needs_sign_in=True)
     applicant, account_created = _find_or_create_account(email=email, full_name=full_name)
     existing = Application.objects.filter(
         programme=programme, applicant=applicant, side=side, cohort=cohort
@@ -142,6 +151,32 @@ def submit_application(
         lambda: _send_confirmation(application, account_created, password_reset_url)
     )
     return SubmitResult(application, created=True, account_created=account_created)
+
+
+def _existing_account(email: str):
+    User = get_user_model()
+    return User.objects.filter(email__iexact=User.objects.normalize_email(email.strip())).first()
+
+
+def _send_sign_in_to_apply(programme: Programme, owner, apply_url: str) -> None:
+    send_mail(
+        subject=f"Applying to {programme.name}",
+        message="\n".join(
+            [
+                f"Dear {owner.full_name or owner.email},",
+                "",
+                f"Someone asked to apply to {programme.name} with this e-mail address. "
+                "You already have an account, so please sign in and apply from there:",
+                apply_url,
+                "",
+                "If this was not you, you can ignore this e-mail: nothing has been submitted.",
+                "",
+                programme.organisation.name,
+            ]
+        ),
+        from_email=None,
+        recipient_list=[owner.email],
+    )
 
 
 def _find_or_create_account(*, email: str, full_name: str):

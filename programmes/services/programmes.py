@@ -28,7 +28,6 @@ from programmes.models import (
     Milestone,
     Organisation,
     Programme,
-    Role,
 )
 
 # Milestones whose attendance is recorded person by person.
@@ -316,25 +315,36 @@ def days_to_go(due_on: datetime.date, today: datetime.date) -> str:
 # --- Attendance ---------------------------------------------------------------
 
 
+def cohort_members(cohort: Cohort) -> Q:
+    """The people who belong to a cohort, besides its applicants.
+
+    Its mentees (records that name the cohort) and, for programmes that do not run
+    applications, the programme's mentors. Reached through reverse relations, so
+    this app imports nothing from ``mentoring``.
+    """
+    members = Q(pk__in=cohort.mentees.exclude(user=None).values("user_id"))
+    if not cohort.programme.takes_applications:
+        members |= Q(pk__in=cohort.programme.mentors.values("user_id"))
+    return members
+
+
 def attendance_people(milestone: Milestone):
     """Everyone whose attendance at this milestone may be recorded.
 
     People who applied to the cohort (unless declined or withdrawn), anyone already
-    recorded, and the organisation's mentors and mentees.
+    recorded, and the cohort's members.
     """
     cohort = milestone.cohort
-    organisation = cohort.programme.organisation
     applicants = Application.objects.filter(cohort=cohort).exclude(
         status__in=[Application.Status.DECLINED, Application.Status.WITHDRAWN]
     )
-    members = organisation.memberships.filter(role__in=[Role.MENTOR, Role.MENTEE])
     recorded = milestone.attendance.all()
     attended = milestone.attendance.filter(user_id=OuterRef("pk"), attended=True)
     return (
         get_user_model()
         .objects.filter(
             Q(pk__in=applicants.values("applicant_id"))
-            | Q(pk__in=members.values("user_id"))
+            | cohort_members(cohort)
             | Q(pk__in=recorded.values("user_id"))
         )
         .annotate(has_attended=Exists(attended))
@@ -343,19 +353,15 @@ def attendance_people(milestone: Milestone):
 
 
 def orientation_outstanding(cohort: Cohort):
-    """Accepted applicants and the organisation's mentors and mentees without an attended
-    orientation of this cohort: the people to chase before matching."""
-    organisation = cohort.programme.organisation
+    """Accepted applicants and the cohort's members without an attended orientation of
+    this cohort: the people to chase before matching."""
     accepted = Application.objects.filter(cohort=cohort, status=Application.Status.ACCEPTED)
-    members = organisation.memberships.filter(role__in=[Role.MENTOR, Role.MENTEE])
     oriented = Attendance.objects.filter(
         milestone__cohort=cohort, milestone__kind=Milestone.Kind.ORIENTATION, attended=True
     )
     return (
         get_user_model()
-        .objects.filter(
-            Q(pk__in=accepted.values("applicant_id")) | Q(pk__in=members.values("user_id"))
-        )
+        .objects.filter(Q(pk__in=accepted.values("applicant_id")) | cohort_members(cohort))
         .exclude(pk__in=oriented.values("user_id"))
         .annotate(accepted_applicant=Exists(accepted.filter(applicant_id=OuterRef("pk"))))
         .order_by("full_name", "email")

@@ -73,7 +73,7 @@ def test_applicant_applies_and_admin_accepts(page, axe, cast, live_server):
     page.get_by_role("button", name="Submit application").focus()
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", name="Application received")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     axe()
     assert [m.to for m in mail.outbox] == [["ada.applicant@example.test"]]
     with scope(organisation=cast.org):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope
 
-from programmes.models import Attendance, Milestone, Programme
+from programmes.models import Application, Attendance, Milestone, Programme
 from tests.browser.test_sign_in_journey import log_in_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,6 +96,14 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
             Milestone.objects.filter(cohort__programme=programme).values_list("kind", flat=True)
         )
     assert len(kinds) == 7
+    # The cohort's accepted applicants are the people whose attendance is recorded.
+    with scope(organisation=cast.org):
+        cohort = programme.cohorts.get(name="Cohort 1")
+        for person, side in ((cast.mentee, "mentee"), (cast.mentor, "mentor")):
+            Application.objects.create(
+                programme=programme, cohort=cohort, applicant=person, side=side, status="accepted"
+            )
+    page.reload()
 
     page.get_by_role("link", name=re.compile(r"^Attendance at Orientation")).click()
     axe()
