@@ -50,6 +50,7 @@ compose-check:
 	ENV_FILE=.env.example docker-compose -f docker-compose.yml --env-file .env.example config --quiet
 
 bench: setup
+	$(PY) bench/matching.py
 	$(PY) bench/run.py
 
 clean:

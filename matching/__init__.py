@@ -1,0 +1,41 @@
+"""Mentor matching. ``matching.engine`` needs no Django: numpy, scipy and OR-tools only."""
+
+from matching.engine import (
+    Assignment,
+    DuplicateIdError,
+    Exclusion,
+    Fit,
+    Mentee,
+    Mentor,
+    Options,
+    Pair,
+    Suggestion,
+    Suggestions,
+    Unavailable,
+    UnavailableReason,
+    Unmatched,
+    UnmatchedReason,
+    match_cohort,
+    score_pair,
+    suggest_mentors,
+)
+
+__all__ = [
+    "Assignment",
+    "DuplicateIdError",
+    "Exclusion",
+    "Fit",
+    "Mentee",
+    "Mentor",
+    "Options",
+    "Pair",
+    "Suggestion",
+    "Suggestions",
+    "Unavailable",
+    "UnavailableReason",
+    "Unmatched",
+    "UnmatchedReason",
+    "match_cohort",
+    "score_pair",
+    "suggest_mentors",
+]
