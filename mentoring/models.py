@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -158,14 +155,6 @@ class Mentee(models.Model):
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
-
-    def appointed_before(self) -> datetime.date:
-        """The earliest appointment date inside the programme's eligibility window."""
-        return timezone.localdate() - relativedelta(months=self.programme.eligibility_months)
-
-    @property
-    def outside_scope(self) -> bool:
-        return self.appointed_on < self.appointed_before()
 
     @property
     def days_waiting(self) -> int:

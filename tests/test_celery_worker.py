@@ -3,10 +3,11 @@
 Locally the broker is the file-based one `make run` uses; in CI it is Redis.
 """
 
-import time
+import threading
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.core.cache import cache
 
 from config.celery_app import app
@@ -27,11 +28,23 @@ def real_worker():
 @pytest.mark.django_db(transaction=True)
 def test_a_task_sent_to_the_broker_is_run_by_a_worker(real_worker):
     cache.delete(HEARTBEAT_CACHE_KEY)
-    result = record_heartbeat.delay()
-    deadline = time.monotonic() + 60
-    while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert cache.get(HEARTBEAT_CACHE_KEY) is not None, f"task {result.id} never ran"
+    finished = threading.Event()
+    outcome = {}
+
+    def on_postrun(sender=None, task_id=None, state=None, **kwargs):
+        outcome["state"] = state
+        finished.set()
+
+    # Wait on the worker's own signal rather than polling the cache: with SQLite's
+    # shared in-memory test database, polling would contend with the worker's write.
+    task_postrun.connect(on_postrun, sender=record_heartbeat, weak=False)
+    try:
+        result = record_heartbeat.delay()
+        assert finished.wait(60), f"task {result.id} never ran"
+    finally:
+        task_postrun.disconnect(on_postrun, sender=record_heartbeat)
+    assert outcome["state"] == "SUCCESS"
+    assert cache.get(HEARTBEAT_CACHE_KEY) is not None
 
 
 def test_beat_schedule_names_real_tasks():
