@@ -13,16 +13,14 @@ from django.utils import timezone
 
 from mentoring.models import THEMES, Mentee, Mentor, Relationship
 from programmes.models import (
-    DEFAULT_CRITERIA,
     Application,
     Attendance,
     Cohort,
-    Criterion,
     Invitation,
     Milestone,
     Programme,
 )
-from programmes.services.programmes import add_standard_timeline
+from programmes.services.programmes import add_default_criteria, add_standard_timeline
 
 TUMOUR_SITES = [
     "lung",
@@ -69,16 +67,6 @@ PILOT_OBJECTIVES = "\n".join(
 )
 
 
-def default_criteria(programme: Programme) -> list[Criterion]:
-    criteria = []
-    for position, (code, label) in enumerate(DEFAULT_CRITERIA):
-        criterion, _ = Criterion.objects.get_or_create(
-            programme=programme, code=code, defaults={"label": label, "position": position}
-        )
-        criteria.append(criterion)
-    return criteria
-
-
 def pilot_programme(org, name: str) -> Programme:
     programme, _ = Programme.objects.update_or_create(
         organisation=org,
@@ -90,7 +78,7 @@ def pilot_programme(org, name: str) -> Programme:
             "matching_model": Programme.MatchingModel.ASSIGNED,
         },
     )
-    default_criteria(programme)
+    add_default_criteria(programme)
     return programme
 
 
@@ -222,7 +210,7 @@ def academy_programme(org, admin, applicants) -> Programme:
             "caseload_target": 2,
         },
     )
-    criteria = default_criteria(programme)
+    criteria = add_default_criteria(programme)
     current, _ = Cohort.objects.update_or_create(
         programme=programme,
         name="Current cohort",

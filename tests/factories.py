@@ -81,14 +81,11 @@ class ProgrammeFactory(ScopedFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from programmes.models import DEFAULT_CRITERIA, Criterion
+        from programmes.services.programmes import add_default_criteria
 
         programme = super()._create(model_class, *args, **kwargs)
         with scopes_disabled():
-            Criterion.objects.bulk_create(
-                Criterion(programme=programme, code=code, label=label, position=i)
-                for i, (code, label) in enumerate(DEFAULT_CRITERIA)
-            )
+            add_default_criteria(programme)
         return programme
 
 

@@ -85,10 +85,7 @@ def create_programme(
         programme = Programme(organisation=organisation, **values)
         programme.full_clean(exclude=["organisation"])
         programme.save()
-        Criterion.objects.bulk_create(
-            Criterion(programme=programme, code=code, label=label, weight=1, position=position)
-            for position, (code, label) in enumerate(DEFAULT_CRITERIA)
-        )
+        add_default_criteria(programme)
         record(
             organisation=organisation,
             actor=actor,
@@ -99,6 +96,17 @@ def create_programme(
             path=path,
         )
     return programme
+
+
+def add_default_criteria(programme: Programme) -> list[Criterion]:
+    """The twelve default matching criteria at weight 1; codes the programme has are kept."""
+    present = set(programme.criteria.values_list("code", flat=True))
+    Criterion.objects.bulk_create(
+        Criterion(programme=programme, code=code, label=label, weight=1, position=position)
+        for position, (code, label) in enumerate(DEFAULT_CRITERIA)
+        if code not in present
+    )
+    return list(programme.criteria.all())
 
 
 def update_programme(
