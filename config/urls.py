@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("o/<slug:organisation_slug>/", include("programmes.urls")),
     path("o/<slug:organisation_slug>/mentoring/", include("mentoring.urls")),
+    path("o/<slug:organisation_slug>/matching/", include("matching.urls")),
     path("invitations/", include("programmes.urls_invitation_accept")),
     path("apply/", include("programmes.urls_apply")),
 ]

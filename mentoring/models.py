@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from programmes.models import Cohort, Criterion, Programme, Trust
+from programmes.models import Application, Cohort, Criterion, Programme, Trust
 
 # The themes a newly appointed cancer CNS may bring (the pilot's mentor map).
 THEMES = [
@@ -114,7 +114,9 @@ class Mentee(models.Model):
     specialism = models.CharField(
         max_length=120, blank=True, help_text="For example, the tumour site."
     )
-    appointed_on = models.DateField("date appointed to the role")
+    # Required when a lead nurse adds a mentee; unknown for an accepted applicant
+    # until someone fills it in.
+    appointed_on = models.DateField("date appointed to the role", null=True, blank=True)
     years_registered = models.PositiveSmallIntegerField(null=True, blank=True)
     band = models.CharField(max_length=20, blank=True)
     line_manager_name = models.CharField(max_length=200, blank=True)
@@ -132,6 +134,15 @@ class Mentee(models.Model):
     identified_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The accepted application this record came from (cohort programmes): its ranked
+    # criteria are the mentee's order of preference for matching.
+    source_application = models.OneToOneField(
+        Application,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentee_record",
     )
 
     objects = ScopedManager(
@@ -185,6 +196,12 @@ class Relationship(models.Model):
         Stage.PARTING_WAYS,
     )
 
+    class Route(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned by a lead nurse or admin"
+        COHORT = "cohort", "Whole-cohort matching"
+        MENTEE_CHOICE = "mentee_choice", "Chosen by the mentee"
+        SHORTLIST = "shortlist", "Picked from a shortlist"
+
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="relationships")
     mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="relationships")
     mentee = models.ForeignKey(Mentee, on_delete=models.PROTECT, related_name="relationships")
@@ -193,6 +210,17 @@ class Relationship(models.Model):
     planned_end_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     closure_reason = models.TextField(blank=True)
+    route = models.CharField(
+        "how the pair was matched", max_length=20, choices=Route.choices, default=Route.ASSIGNED
+    )
+    match_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    cross_trust = models.BooleanField(default=False)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(organisation="programme__organisation")

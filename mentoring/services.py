@@ -48,6 +48,9 @@ def appointed_outside_scope(
 
 
 def is_outside_scope(mentee: Mentee) -> bool:
+    """Outside the eligibility window; a record with no appointment date yet is not."""
+    if mentee.appointed_on is None:
+        return False
     identified_on = timezone.localtime(mentee.identified_at).date()
     return appointed_outside_scope(mentee.programme, mentee.appointed_on, identified_on)
 

@@ -60,6 +60,32 @@ class ProgrammeForm(forms.ModelForm):
         help_text="How many mentees a mentor is expected to take on each year, for example 8.",
         initial=_default("caseload_target"),
     )
+    shortlist_size = whole_number(
+        "Mentors on each shortlist",
+        minimum=1,
+        maximum=10,
+        unit="mentors",
+        help_text="Hybrid matching: how many mentors each mentee chooses from. Usually 3.",
+        initial=_default("shortlist_size"),
+    )
+    shortlist_days = whole_number(
+        "Days to choose from a shortlist",
+        minimum=1,
+        maximum=90,
+        unit="days",
+        help_text="Hybrid matching: after this, an admin or lead nurse matches directly. "
+        "Usually 14.",
+        initial=_default("shortlist_days"),
+    )
+    request_reply_days = whole_number(
+        "Days for a mentor to answer a request",
+        minimum=1,
+        maximum=60,
+        unit="days",
+        help_text="Mentee choice: the mentor is reminded once after this many days, and after "
+        "as many again the request returns to the mentee. Usually 7.",
+        initial=_default("request_reply_days"),
+    )
     eligibility_months = whole_number(
         "Eligibility window in months",
         minimum=1,
@@ -78,6 +104,9 @@ class ProgrammeForm(forms.ModelForm):
             "smart_objectives",
             "professions",
             "matching_model",
+            "shortlist_size",
+            "shortlist_days",
+            "request_reply_days",
             "relationship_months",
             "caseload_target",
             "eligibility_months",

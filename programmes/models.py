@@ -250,6 +250,22 @@ class Programme(models.Model):
         default=12,
         help_text="Mentees appointed to their role longer ago than this are outside scope.",
     )
+    shortlist_size = models.PositiveSmallIntegerField(
+        "mentors on each shortlist",
+        default=3,
+        help_text="Hybrid matching: how many mentors each mentee is offered to choose from.",
+    )
+    shortlist_days = models.PositiveSmallIntegerField(
+        "days to choose from a shortlist",
+        default=14,
+        help_text="Hybrid matching: after this, an admin or lead nurse matches directly.",
+    )
+    request_reply_days = models.PositiveSmallIntegerField(
+        "days for a mentor to answer a request",
+        default=7,
+        help_text="Mentee choice: the mentor is reminded once after this many days; "
+        "after as many again the request returns to the mentee.",
+    )
     takes_applications = models.BooleanField("runs in cohorts with applications", default=False)
     applications_open = models.BooleanField(default=False)
     eligibility_questions = models.TextField(

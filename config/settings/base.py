@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "programmes",
     "mentoring",
+    "matching",
     "demo",
 ]
 
@@ -213,6 +214,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Where people reach the site, for links in e-mails sent by background jobs.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Legacy mentoring <no-reply@mentoring.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
