@@ -67,7 +67,9 @@ PILOT_OBJECTIVES = "\n".join(
 )
 
 
-def pilot_programme(org, name: str) -> Programme:
+def pilot_programme(
+    org, name: str, matching_model: str = Programme.MatchingModel.ASSIGNED
+) -> Programme:
     programme, _ = Programme.objects.update_or_create(
         organisation=org,
         name=name,
@@ -75,7 +77,7 @@ def pilot_programme(org, name: str) -> Programme:
             "aims": PILOT_AIMS,
             "smart_objectives": PILOT_OBJECTIVES,
             "professions": "Cancer clinical nurse specialists",
-            "matching_model": Programme.MatchingModel.ASSIGNED,
+            "matching_model": matching_model,
         },
     )
     add_default_criteria(programme)

@@ -12,9 +12,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_scopes import scope
 
-from programmes.models import Membership, Organisation, Role, Trust
+from programmes.models import Membership, Organisation, Programme, Role, Trust
 
-from . import records
+from . import matching_records, records
 
 DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
 
@@ -200,6 +200,9 @@ class DemoSeeder:
                 )
                 records.relationship_for(mentee, mentor, index)
                 index += 1
+        matching_records.wessex_matching(
+            programme, org.memberships.get(user__email="admin@wessex.example").user
+        )
         # Circular mentorship: a past mentee at Southampton now mentors others.
         alumna = self.member(org, "mentee7.uhs@wessex.example", Role.MENTOR).user
         records.mentor_record(programme, alumna, trusts["uhs"], 7, criteria)
@@ -223,16 +226,22 @@ class DemoSeeder:
         self.member(org, "admin@northshire.example", Role.ADMIN, full_name="Gideon Farrowby")
         # A person with roles in both organisations, to show switching between them.
         self.member(org, "evaluator@wessex.example", Role.EVALUATOR, full_name="Ezra Penhallow")
-        programme = records.pilot_programme(org, "Northshire Legacy Mentoring")
+        # Mentees choose their own mentor here (the mentee choice model).
+        programme = records.pilot_programme(
+            org, "Northshire Legacy Mentoring", Programme.MatchingModel.MENTEE_CHOICE
+        )
         criteria = list(programme.criteria.all())
+        mentor_users, lead_user = [], None
         index = 100
         for trust_index, (short, trust) in enumerate(trusts.items()):
             lead = self.member(
                 org, f"lead.{short}@northshire.example", Role.LEAD_NURSE, trusts=[trust]
             )
+            lead_user = lead_user or lead.user
             mentor_user = self.member(org, f"mentor.{short}@northshire.example", Role.MENTOR).user
+            mentor_users.append(mentor_user)
             mentor = records.mentor_record(programme, mentor_user, trust, trust_index, criteria)
-            for number in (1, 2, 3):
+            for number in (1, 2, 3, 4):
                 user = self.member(
                     org, f"mentee{number}.{short}@northshire.example", Role.MENTEE
                 ).user
@@ -241,9 +250,16 @@ class DemoSeeder:
                 )
                 records.relationship_for(mentee, mentor, index)
                 index += 1
+        matching_records.pending_request(programme)
+        # A hybrid programme: each mentee picks from a shortlist of three.
+        ahp_mentees = [
+            self.member(org, f"ahp{number}@northshire.example", Role.MENTEE).user
+            for number in (1, 2, 3)
+        ]
+        matching_records.hybrid_programme(org, mentor_users, ahp_mentees, trusts, lead_user)
 
     def seed_academy(self, org: Organisation) -> None:
-        self.trusts(org, ACADEMY_TRUSTS)
+        academy_trusts = self.trusts(org, ACADEMY_TRUSTS)
         admin = self.member(
             org, "admin@academy.example", Role.ADMIN, full_name="Imogen Thackeray"
         ).user
@@ -254,4 +270,5 @@ class DemoSeeder:
             email = f"applicant{number}@academy.example"
             user = self.user(email)
             applicants.append((user, side))
-        records.academy_programme(org, admin, applicants)
+        programme = records.academy_programme(org, admin, applicants)
+        matching_records.academy_cohort_pool(programme, academy_trusts["nra"])

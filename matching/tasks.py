@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
 from config.celery_app import OrganisationTask
 from mentoring.models import Relationship
+from programmes.models import Organisation
+
+from .models import MatchRequest, Shortlist
+from .services import choice, shortlists
 
 
 def _absolute(path: str) -> str:
@@ -40,7 +45,12 @@ def _mentor_text(relationship: Relationship) -> str:
         "explain your role and share the paperwork.",
         "",
         "See the relationship: "
-        + _absolute(reverse("mentoring:mentor_profile", args=[programme.organisation.slug])),
+        + _absolute(
+            reverse(
+                "mentoring:relationship_detail",
+                args=[programme.organisation.slug, relationship.pk],
+            )
+        ),
     ]
     return "\n".join(lines)
 
@@ -121,3 +131,111 @@ def send_rematch_emails(self, organisation, relationship_id: int) -> int:
         recipient_list=[relationship.mentee.email],
     )
     return 2
+
+
+# --- Mentee choice and hybrid shortlists ----------------------------------------------
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=60)
+def send_request_email(self, organisation, request_id: int) -> int:
+    """Tell the mentor a mentee has asked them, with the message and a link to answer."""
+    match_request = (
+        MatchRequest.objects.select_related(
+            "mentee__trust", "mentor__user", "programme__organisation"
+        )
+        .filter(pk=request_id, programme__organisation=organisation)
+        .first()
+    )
+    if match_request is None or match_request.status != MatchRequest.Status.PENDING:
+        return 0
+    subject, text = choice.request_email(match_request)
+    send_mail(subject, text, None, [match_request.mentor.user.email])
+    return 1
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=60)
+def send_request_declined_email(self, organisation, request_id: int) -> int:
+    """Tell the mentee their request was declined, with the mentor's reason."""
+    match_request = (
+        MatchRequest.objects.select_related("mentee", "mentor__user", "programme__organisation")
+        .filter(pk=request_id, programme__organisation=organisation)
+        .first()
+    )
+    if match_request is None or match_request.status != MatchRequest.Status.DECLINED:
+        return 0
+    subject, text = choice.declined_email(match_request)
+    send_mail(subject, text, None, [match_request.mentee.email])
+    return 1
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=60)
+def send_shortlist_email(self, organisation, shortlist_id: int) -> int:
+    """Invite the mentee to choose a mentor from their new shortlist."""
+    shortlist = (
+        Shortlist.objects.select_related("mentee", "programme__organisation")
+        .filter(pk=shortlist_id, programme__organisation=organisation)
+        .first()
+    )
+    if shortlist is None or shortlist.status != Shortlist.Status.OPEN:
+        return 0
+    subject, text = shortlists.shortlist_email(shortlist)
+    send_mail(subject, text, None, [shortlist.mentee.email])
+    return 1
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=60)
+def offer_shortlists(self, organisation, mentee_ids: list[int], actor_id: int | None) -> dict:
+    """Offer shortlists to many waiting mentees at once, away from the web request."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    offered = shortlists.offer_shortlists(mentee_ids, actor=actor)
+    return {"open": offered.open, "empty": offered.empty, "skipped": offered.skipped}
+
+
+def _organisations_with(**lookups) -> list[int]:
+
+    organisations = Organisation.objects.filter(**lookups).distinct().order_by("pk")
+    return list(organisations.values_list("pk", flat=True))
+
+
+@shared_task
+def process_match_requests() -> int:
+    """Hourly: for each organisation with requests waiting, remind and return as due."""
+    organisation_ids = _organisations_with(
+        programmes__match_requests__status=MatchRequest.Status.PENDING
+    )
+    for organisation_id in organisation_ids:
+        process_organisation_match_requests.delay(organisation_id)
+    return len(organisation_ids)
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)
+def process_organisation_match_requests(self, organisation) -> dict:
+    """Remind each mentor once about an unanswered request, then give it back to the mentee.
+
+    Each row is claimed before its e-mail goes, so running twice sends nothing twice.
+    """
+
+    try:
+        reminded = choice.remind_mentors(organisation)
+        returned = choice.return_unanswered(organisation)
+    except OSError as error:  # the mail server: what was sent stays claimed, retry the rest
+        raise self.retry(exc=error) from error
+    return {"reminded": reminded, "returned": returned}
+
+
+@shared_task
+def expire_shortlists() -> int:
+    """Daily: close shortlists nobody chose from in time, in each organisation that has one."""
+    organisation_ids = _organisations_with(programmes__shortlists__status=Shortlist.Status.OPEN)
+    for organisation_id in organisation_ids:
+        expire_organisation_shortlists.delay(organisation_id)
+    return len(organisation_ids)
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)
+def expire_organisation_shortlists(self, organisation) -> int:
+    """Mark expired shortlists and tell the lead nurses (or admins) to match directly, once."""
+    try:
+        return shortlists.expire_shortlists(organisation)
+    except OSError as error:
+        raise self.retry(exc=error) from error

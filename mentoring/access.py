@@ -115,3 +115,57 @@ def get_own_mentor_record(request, pk) -> Mentor:
     if mentor is None:
         raise Http404(NOT_FOUND)
     return mentor
+
+
+def relationships_visible_to(request) -> QuerySet[Relationship]:
+    """Relationships this person may read, in any stage.
+
+    Admin: every relationship in the organisation. Lead nurse: those whose mentee
+    is in a trust they cover. Mentor and mentee: their own. A person with several
+    roles sees the union.
+    """
+    access = request.access
+    relationships = Relationship.objects.filter(programme__organisation=request.organisation)
+    if access.is_admin:
+        return relationships
+    conditions = []
+    if access.is_lead_nurse and access.lead_nurse_trust_ids:
+        conditions.append(Q(mentee__trust_id__in=access.lead_nurse_trust_ids))
+    if access.is_mentor:
+        conditions.append(Q(mentor__user=request.user))
+    if access.is_mentee:
+        conditions.append(Q(mentee__user=request.user))
+    if not conditions:
+        return relationships.none()
+    return relationships.filter(reduce(or_, conditions))
+
+
+def get_relationship_for(request, pk) -> Relationship:
+    """The relationship if this person may read it, with both people loaded; else 404."""
+    relationship = (
+        relationships_visible_to(request)
+        .select_related(
+            "programme",
+            "mentor__user",
+            "mentor__trust",
+            "mentee__trust",
+            "matched_by",
+            "ended_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if relationship is None:
+        raise Http404(NOT_FOUND)
+    return relationship
+
+
+def can_end_early(relationship: Relationship, user, access) -> bool:
+    """The mentor, the mentee, a lead nurse of the mentee's trust, or an admin."""
+    if not relationship.is_open:
+        return False
+    if access.is_admin:
+        return True
+    if access.is_lead_nurse and relationship.mentee.trust_id in access.lead_nurse_trust_ids:
+        return True
+    return user.pk in (relationship.mentor.user_id, relationship.mentee.user_id)

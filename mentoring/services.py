@@ -21,6 +21,7 @@ from programmes import audit
 from programmes.models import AuditEvent, Programme
 
 from .models import Mentee, Mentor, Relationship
+from .signals import relationship_ended_early
 
 WITHDRAWABLE = (
     Mentee.Status.IDENTIFIED,
@@ -242,3 +243,45 @@ class Caseload:
     @property
     def target_met(self) -> bool:
         return self.started_last_year >= self.target
+
+
+# --- Ending a relationship early ----------------------------------------------------
+
+
+def end_early(relationship: Relationship, *, reason: str, actor, path: str = "") -> Relationship:
+    """End an open relationship early: the mentee returns to the queue for a new mentor.
+
+    The relationship keeps the stage "rematched", which the evaluation counts.
+    ``relationship_ended_early`` lets matching exclude the pair and tell both people.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Enter the reason for ending this match.")
+    with transaction.atomic():
+        relationship = (
+            Relationship.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor__user", "programme__organisation")
+            .get(pk=relationship.pk)
+        )
+        if not relationship.is_open:
+            raise ValidationError("This relationship has already ended.")
+        relationship.stage = Relationship.Stage.REMATCHED
+        relationship.ended_on = timezone.localdate()
+        relationship.closure_reason = reason
+        relationship.ended_by = actor if getattr(actor, "is_authenticated", False) else None
+        relationship.save(update_fields=["stage", "ended_on", "closure_reason", "ended_by"])
+        mentee = relationship.mentee
+        if mentee.status in (Mentee.Status.MATCHED, Mentee.Status.ACTIVE):
+            mentee.status = Mentee.Status.AWAITING_MATCH
+            mentee.save(update_fields=["status"])
+        audit.record(
+            organisation=relationship.programme.organisation,
+            actor=actor,
+            action=AuditEvent.Action.CHANGE,
+            obj=relationship,
+            label="Ended early for a rematch",
+            fields=["stage", "ended_on", "closure_reason", "ended_by"],
+            path=path,
+        )
+        relationship_ended_early.send(sender=Relationship, relationship=relationship, actor=actor)
+    return relationship

@@ -19,6 +19,7 @@ from .access import (
     mentees_managed_by,
     mentors_visible_to,
     own_mentor_records,
+    relationships_visible_to,
 )
 from .forms import (
     MenteeForm,
@@ -31,6 +32,7 @@ from .forms import (
 from .models import Mentee, Mentor
 
 PAGE_SIZE = 50
+WAITING = (Mentee.Status.IDENTIFIED, Mentee.Status.AWAITING_MATCH)
 
 
 def _query_without_page(request) -> str:
@@ -120,15 +122,32 @@ def mentee_create(request, organisation_slug):
 def mentee_detail(request, organisation_slug, pk):
     mentee = get_mentee_for(request, pk)
     audit.record_request(request, AuditEvent.Action.VIEW, obj=mentee, label=mentee.full_name)
+    can_manage = can_manage_mentee(request, mentee)
+    # A mentor sees only their own relationship with the mentee; the reason a match
+    # ended is for the programme team and the person who ended it.
+    relationships = list(
+        relationships_visible_to(request)
+        .filter(mentee=mentee)
+        .select_related("mentor__user", "ended_by")
+        .order_by("-started_on", "-pk")
+    )
+    for relationship in relationships:
+        relationship.shows_reason = can_manage or relationship.ended_by_id == request.user.pk
+    current = next((r for r in relationships if r.is_open), None)
     return render(
         request,
         "mentoring/mentee_detail.html",
         {
             "mentee": mentee,
             "criteria": list(mentee.criteria_wanted.all()),
-            "relationships": list(mentee.relationships.select_related("mentor__user")),
+            "current": current,
+            "past_relationships": [r for r in relationships if not r.is_open],
+            "exclusions": list(mentee.exclusions.select_related("mentor__user"))
+            if can_manage
+            else [],
+            "can_find_mentor": can_manage and current is None and mentee.status in WAITING,
             "is_outside_scope": services.is_outside_scope(mentee),
-            "can_manage": can_manage_mentee(request, mentee),
+            "can_manage": can_manage,
             "can_withdraw": services.can_withdraw(mentee),
             "can_see_queue": request.access.has(Role.ADMIN, Role.LEAD_NURSE),
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
-from .models import Application, Cohort, Programme
+from .models import Application, Cohort, Programme, Trust
 
 LATER_COHORT = "later"
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -265,6 +265,17 @@ class ApplicationFilterForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """Accept or decline, with a reason; accepting a mentee also asks where they work.
+
+    The trust is needed to make the mentee's record, so it is required when an admin
+    accepts a mentee application in an organisation that has trusts. Role and
+    specialism help matching and may be filled in later.
+    """
+
+    # The mentee fields say "if you accept" in their legend; "(optional)" is in the
+    # labels of the two that are.
+    nhsuk_hide_optional = True
+
     decision = forms.ChoiceField(
         label="Your decision",
         choices=[("accept", "Accept"), ("decline", "Decline")],
@@ -282,12 +293,79 @@ class DecisionForm(forms.Form):
         },
     )
 
+    trust = forms.ModelChoiceField(
+        label="Trust",
+        queryset=Trust.objects.none(),
+        required=False,
+        empty_label="Choose a trust",
+        help_text="The trust the mentee works for. Needed to accept a mentee.",
+        error_messages={"invalid_choice": "Select a trust from the list"},
+    )
+    role_title = forms.CharField(
+        label="Role (optional)",
+        required=False,
+        max_length=120,
+        help_text="For example, lung cancer CNS.",
+        error_messages={"max_length": "Role must be 120 characters or fewer"},
+    )
+    specialism = forms.CharField(
+        label="Specialism (optional)",
+        required=False,
+        max_length=120,
+        help_text="For example, the tumour site.",
+        error_messages={"max_length": "Specialism must be 120 characters or fewer"},
+    )
+
+    MENTEE_FIELDS = ("trust", "role_title", "specialism")
+
+    def __init__(self, *args, application: Application | None = None, trusts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trust_required = False
+        self.asks_mentee_details = (
+            application is not None and application.side == Application.Side.MENTEE
+        )
+        if not self.asks_mentee_details:
+            for name in self.MENTEE_FIELDS:
+                del self.fields[name]
+            return
+        self.fields["trust"].queryset = trusts if trusts is not None else Trust.objects.none()
+        self.trust_required = self.fields["trust"].queryset.exists()
+        if not self.trust_required:
+            del self.fields["trust"]
+
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
             raise forms.ValidationError("Enter a reason for your decision")
         return reason
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.asks_mentee_details:
+            return cleaned
+        for name in ("role_title", "specialism"):
+            if name in cleaned:
+                cleaned[name] = " ".join(cleaned[name].split())
+        accepting = cleaned.get("decision") == "accept"
+        if (
+            accepting
+            and self.trust_required
+            and not cleaned.get("trust")
+            and "trust" not in self.errors
+        ):
+            self.add_error("trust", "Select the trust the mentee works for")
+        return cleaned
+
     @property
     def accept(self) -> bool:
         return self.cleaned_data["decision"] == "accept"
+
+    def mentee_details(self) -> dict:
+        """What the mentee's record needs beyond the application (empty for a mentor)."""
+        if not self.asks_mentee_details:
+            return {}
+        return {
+            "trust": self.cleaned_data.get("trust"),
+            "role_title": self.cleaned_data.get("role_title", ""),
+            "specialism": self.cleaned_data.get("specialism", ""),
+        }

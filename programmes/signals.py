@@ -11,7 +11,9 @@
     Sent by ``programmes.services.applications.decide_application`` inside its
     transaction and scope when an admin accepts an application, after the applicant
     has the matching Membership. Arguments: ``sender=Application``, ``application``,
-    ``actor``.
+    ``actor``, and what the admin said about an accepted mentee: ``trust`` (a Trust
+    of the organisation, or None), ``role_title`` and ``specialism`` (text, may be
+    empty). Receivers take ``**kwargs`` so that more may be added.
 """
 
 from django.dispatch import Signal

@@ -2,13 +2,13 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
 from . import audit
 from .access import role_required
 from .forms import AuditFilterForm, TrustForm
-from .models import AuditEvent, Organisation, Role
+from .models import AuditEvent, Organisation, Programme, Role
 
 ALL_ROLES = tuple(Role.values)
 
@@ -40,6 +40,31 @@ def organisation_home(request, organisation_slug):
     if access.is_lead_nurse:
         context["lead_nurse_trusts"] = organisation.trusts.filter(
             pk__in=access.lead_nurse_trust_ids
+        )
+    # Mentee records and requests are reached through related names: programmes does
+    # not import the apps built on it.
+    if access.is_mentee:
+        context["mentee_choice_models"] = set(
+            request.user.mentee_records.filter(
+                programme__organisation=organisation,
+                programme__matching_model__in=[
+                    Programme.MatchingModel.MENTEE_CHOICE,
+                    Programme.MatchingModel.HYBRID,
+                ],
+            ).values_list("programme__matching_model", flat=True)
+        )
+    if access.is_mentor:
+        context["mentor_requests"] = request.user.mentor_records.filter(
+            programme__organisation=organisation
+        ).aggregate(
+            choice_programmes=Count(
+                "pk",
+                filter=Q(programme__matching_model=Programme.MatchingModel.MENTEE_CHOICE),
+                distinct=True,
+            ),
+            pending=Count(
+                "match_requests", filter=Q(match_requests__status="pending"), distinct=True
+            ),
         )
     return render(request, "programmes/organisation_home.html", context)
 

@@ -206,7 +206,11 @@ def application_decide(request, organisation_slug, programme_pk, pk):
     detail_url = reverse(
         "programmes:application_detail", args=[request.organisation.slug, programme.pk, pk]
     )
-    form = DecisionForm(request.POST if request.method == "POST" else None)
+    form = DecisionForm(
+        request.POST if request.method == "POST" else None,
+        application=application,
+        trusts=request.organisation.trusts.order_by("name"),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             decided = decide_application(
@@ -215,6 +219,7 @@ def application_decide(request, organisation_slug, programme_pk, pk):
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
                 path=request.get_full_path(),
+                **form.mentee_details(),
             )
         except ApplicationAlreadyDecided as already:
             messages.error(request, str(already))

@@ -688,3 +688,164 @@ def test_accepting_a_mentor_application_gives_a_mentor_profile_to_complete(clien
     )
     with scopes_disabled():
         assert Mentor.objects.filter(programme=academy, user=application.applicant).exists()
+
+
+# --- accepted mentees become mentee records -------------------------------------------
+
+
+def test_accepting_a_mentee_application_makes_a_mentee_record_waiting_in_the_cohort(
+    client, cast, academy, django_capture_on_commit_callbacks
+):
+    from mentoring.models import Mentee
+
+    application = make_application(
+        academy,
+        cohort=academy.spring,
+        ranked_criteria=["leadership", "funding", "networking"],
+        conflicts_of_interest="Professor Jo Bloggs",
+    )
+    heard = []
+
+    def receiver(sender, application, actor, **kwargs):
+        heard.append(kwargs)
+
+    application_accepted.connect(receiver, dispatch_uid="test-accepted-mentee")
+    client.force_login(cast.owner)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                detail_url(application, "programmes:application_decide"),
+                {
+                    "decision": "accept",
+                    "reason": "Welcome to the spring cohort.",
+                    "trust": cast.other_trust_same_org.pk,
+                    "role_title": "  Research  nurse ",
+                    "specialism": "Breast",
+                },
+            )
+    finally:
+        application_accepted.disconnect(dispatch_uid="test-accepted-mentee")
+    assert response.status_code == 302
+    assert heard == [
+        {
+            "signal": application_accepted,
+            "trust": cast.other_trust_same_org,
+            "role_title": "Research nurse",
+            "specialism": "Breast",
+        }
+    ]
+    applicant = application.applicant
+    with scope(organisation=cast.org):
+        mentee = Mentee.objects.get(programme=academy)
+        wanted = set(mentee.criteria_wanted.values_list("code", flat=True))
+    assert mentee.trust == cast.other_trust_same_org
+    assert mentee.cohort == academy.spring
+    assert mentee.user == applicant
+    assert mentee.full_name == applicant.full_name and mentee.email == applicant.email
+    assert mentee.role_title == "Research nurse" and mentee.specialism == "Breast"
+    assert mentee.identified_by == Mentee.IdentifiedBy.SELF_REFERRAL
+    assert mentee.status == Mentee.Status.AWAITING_MATCH
+    assert mentee.source_application_id == application.pk
+    assert mentee.appointed_on is None
+    assert wanted == {"leadership", "funding", "networking"}
+    [created] = audit_events(cast.org, action="create", object_type="mentee")
+    assert created.actor == cast.owner and created.object_id == str(mentee.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_accepting_a_mentee_who_already_has_a_record_joins_that_record(
+    client, cast, academy, django_capture_on_commit_callbacks
+):
+    from mentoring.models import Mentee
+
+    from .factories import MenteeFactory
+
+    application = make_application(academy, cohort=academy.spring, ranked_criteria=["funding"])
+    existing = MenteeFactory(
+        programme=academy,
+        trust=cast.trust,
+        full_name="Known Mentee",
+        email=application.applicant.email.upper(),
+        role_title="Lung cancer CNS",
+        status="identified",
+    )
+    client.force_login(cast.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            detail_url(application, "programmes:application_decide"),
+            {
+                "decision": "accept",
+                "reason": "Welcome.",
+                "trust": cast.other_trust_same_org.pk,
+                "role_title": "Something else",
+            },
+        )
+    with scope(organisation=cast.org):
+        [mentee] = Mentee.objects.filter(programme=academy)
+    assert mentee.pk == existing.pk
+    assert mentee.user == application.applicant
+    assert mentee.cohort == academy.spring
+    assert mentee.source_application_id == application.pk
+    # What the lead nurse recorded is kept.
+    assert mentee.trust == cast.trust and mentee.role_title == "Lung cancer CNS"
+    assert mentee.full_name == "Known Mentee" and mentee.status == "identified"
+    [changed] = audit_events(cast.org, action="change", object_type="mentee")
+    assert changed.fields == ["cohort", "source_application", "user"]
+
+
+def test_accepting_a_mentee_needs_their_trust_and_keeps_what_was_typed(client, cast, academy):
+    from mentoring.models import Mentee
+
+    application = make_application(academy, cohort=academy.spring)
+    client.force_login(cast.owner)
+    page = client.get(detail_url(application, "programmes:application_decide")).content.decode()
+    assert 'name="trust"' in page and "Home Coastal Hospital" in page
+    assert "If you accept: the mentee's record" in page
+    response = client.post(
+        detail_url(application, "programmes:application_decide"),
+        {"decision": "accept", "reason": "Welcome.", "role_title": "Research nurse"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Select the trust the mentee works for" in body
+    assert 'value="Research nurse"' in body
+    with scope(organisation=cast.org):
+        application.refresh_from_db()
+        assert not Mentee.objects.filter(programme=academy).exists()
+        assert not Membership.objects.filter(user=application.applicant).exists()
+    assert application.status == "submitted"
+    assert mail.outbox == []
+
+
+def test_a_trust_is_not_asked_for_a_mentor_or_when_declining(client, cast, academy):
+    mentor_application = make_application(academy, cohort=academy.spring, side="mentor")
+    client.force_login(cast.owner)
+    page = client.get(
+        detail_url(mentor_application, "programmes:application_decide")
+    ).content.decode()
+    assert 'name="trust"' not in page and "the mentee's record" not in page
+    mentee_application = make_application(academy, cohort=academy.spring)
+    response = client.post(
+        detail_url(mentee_application, "programmes:application_decide"),
+        {"decision": "decline", "reason": "The cohort is full."},
+    )
+    assert response.status_code == 302
+    with scope(organisation=cast.org):
+        mentee_application.refresh_from_db()
+    assert mentee_application.status == "declined"
+
+
+def test_an_organisation_without_trusts_accepts_a_mentee_without_a_record(academy):
+    from programmes.forms_applications import DecisionForm
+    from programmes.models import Trust
+
+    application = make_application(academy, cohort=academy.spring)
+    with scope(organisation=academy.organisation):
+        form = DecisionForm(
+            {"decision": "accept", "reason": "Welcome."},
+            application=application,
+            trusts=Trust.objects.none(),
+        )
+        assert form.is_valid(), form.errors
+    assert "trust" not in form.fields
+    assert form.mentee_details() == {"trust": None, "role_title": "", "specialism": ""}

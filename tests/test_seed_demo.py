@@ -98,3 +98,38 @@ def test_the_academy_runs_in_cohorts_with_an_open_application_window():
         assert programme.applications.filter(status="submitted").exists()
         assert programme.applications.filter(eligible=False).exists()
         assert Milestone.objects.filter(cohort__programme=programme).count() == 14
+
+
+def test_the_demo_shows_every_matching_model():
+    from matching.models import Exclusion, MatchRequest, Shortlist
+    from matching.services import cohort as cohort_matching
+
+    call_command("seed_demo")
+    with scopes_disabled():
+        wessex = Organisation.objects.get(slug="wessex")
+        assert Exclusion.objects.filter(
+            programme__organisation=wessex, reason=Exclusion.Reason.CONFLICT_OF_INTEREST
+        ).exists()
+        assert Relationship.objects.filter(
+            programme__organisation=wessex, stage=Relationship.Stage.REMATCHED
+        ).exists()
+        northshire = Organisation.objects.get(slug="northshire")
+        models = set(northshire.programmes.values_list("matching_model", flat=True))
+        assert models == {"mentee_choice", "hybrid"}
+        assert MatchRequest.objects.filter(
+            programme__organisation=northshire, status=MatchRequest.Status.PENDING
+        ).exists()
+        assert Shortlist.objects.filter(
+            programme__organisation=northshire, status=Shortlist.Status.OPEN
+        ).exists()
+    academy = Organisation.objects.get(slug="academy")
+    with scope(organisation=academy):
+        programme = academy.programmes.get()
+        current = programme.cohorts.get(name="Current cohort")
+        waiting = Mentee.objects.filter(cohort=current, status=Mentee.Status.AWAITING_MATCH)
+        assert waiting.count() == 5
+        assert all(m.source_application_id for m in waiting)
+        # Two mentors with two places each: the draft matches four, one waits for capacity.
+        draft = cohort_matching.propose(current, actor=None)
+        assert draft.pairs.count() == 4
+        assert [reason for reason, _ in draft.unmatched.values()] == ["no capacity"]

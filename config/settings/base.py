@@ -156,6 +156,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "process-match-requests": {
+        "task": "matching.tasks.process_match_requests",
+        "schedule": crontab(minute=5),
+    },
+    "expire-shortlists": {
+        "task": "matching.tasks.expire_shortlists",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }
 
 # --- Authentication ------------------------------------------------------------

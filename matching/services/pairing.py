@@ -16,12 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from mentoring import access as mentoring_access
+from mentoring import services as mentoring_services
 from mentoring.models import Mentee, Mentor, Relationship
 from mentoring.services import with_caseload
 from programmes import audit
 from programmes.models import AuditEvent
 
-from ..models import Exclusion, MatchRequest, Shortlist
+from ..models import MatchRequest, Shortlist
 from . import pool
 
 WAITING = (Mentee.Status.IDENTIFIED, Mentee.Status.AWAITING_MATCH)
@@ -41,8 +43,8 @@ def _locked(mentee: Mentee, mentor: Mentor) -> tuple[Mentee, Mentor]:
         .select_related("user", "trust", "programme__organisation")
         .get()
     )
-    # The annotated query cannot be locked (GROUP BY); lock the row itself.
-    Mentor.objects.select_for_update().filter(pk=mentor.pk).exists()
+    # The annotated query cannot be locked (GROUP BY); lock the mentor's row alone.
+    list(Mentor.objects.select_for_update(of=("self",)).filter(pk=mentor.pk).values_list("pk"))
     return mentee, mentor
 
 
@@ -129,68 +131,14 @@ def make_pair(
 
 # --- Ending early and rematching ----------------------------------------------------
 
-
-def can_end_early(relationship: Relationship, user, access) -> bool:
-    """The mentor, the mentee, a lead nurse of the mentee's trust, or an admin."""
-    if not relationship.is_open:
-        return False
-    if access.is_admin:
-        return True
-    if access.is_lead_nurse and relationship.mentee.trust_id in access.lead_nurse_trust_ids:
-        return True
-    return user.pk in (relationship.mentor.user_id, relationship.mentee.user_id)
+# The rule and the change live in mentoring; matching's receiver (``matching.receivers``)
+# excludes the pair and e-mails both people.
+can_end_early = mentoring_access.can_end_early
 
 
-def end_early(
-    relationship: Relationship, *, reason: str, actor, path: str = "", exclude: bool = True
-) -> Relationship:
-    """End an open relationship early: the mentee returns to the queue for a new mentor.
-
-    The pair is excluded from being made again, and the relationship keeps the
-    stage "rematched", which the evaluation counts.
-    """
-    reason = reason.strip()
-    if not reason:
-        raise PairingRefused("Enter the reason for ending this match.")
-    with transaction.atomic():
-        relationship = (
-            Relationship.objects.select_for_update(of=("self",))
-            .select_related("mentee", "mentor__user", "programme__organisation")
-            .get(pk=relationship.pk)
-        )
-        if not relationship.is_open:
-            raise PairingRefused("This relationship has already ended.")
-        relationship.stage = Relationship.Stage.REMATCHED
-        relationship.ended_on = timezone.localdate()
-        relationship.closure_reason = reason
-        relationship.ended_by = actor if getattr(actor, "is_authenticated", False) else None
-        relationship.save(update_fields=["stage", "ended_on", "closure_reason", "ended_by"])
-        mentee = relationship.mentee
-        if mentee.status in (Mentee.Status.MATCHED, Mentee.Status.ACTIVE):
-            mentee.status = Mentee.Status.AWAITING_MATCH
-            mentee.save(update_fields=["status"])
-        if exclude:
-            Exclusion.objects.get_or_create(
-                programme=relationship.programme,
-                mentee=mentee,
-                mentor=relationship.mentor,
-                defaults={
-                    "reason": Exclusion.Reason.ASKED_TO_LEAVE,
-                    "note": "Ended early; not to be matched again.",
-                    "created_by": relationship.ended_by,
-                },
-            )
-        audit.record(
-            organisation=relationship.programme.organisation,
-            actor=actor,
-            action=AuditEvent.Action.CHANGE,
-            obj=relationship,
-            label="Ended early for a rematch",
-            fields=["stage", "ended_on", "closure_reason", "ended_by"],
-            path=path,
-        )
-        from ..tasks import send_rematch_emails
-
-        organisation_id = relationship.programme.organisation_id
-        transaction.on_commit(lambda: send_rematch_emails.delay(organisation_id, relationship.pk))
-    return relationship
+def end_early(relationship: Relationship, *, reason: str, actor, path: str = "") -> Relationship:
+    """End an open relationship early (see ``mentoring.services.end_early``)."""
+    try:
+        return mentoring_services.end_early(relationship, reason=reason, actor=actor, path=path)
+    except ValidationError as refused:
+        raise PairingRefused(refused.messages[0]) from refused

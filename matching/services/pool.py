@@ -248,8 +248,10 @@ def cohort_assignment(
 
 def blocked_reason(mentee: Mentee, mentor: Mentor) -> str | None:
     """Why this pair may not be made now, or None. Both loaded as above."""
+    key = mentor_key(mentor.pk)
     for exclusion in exclusions_for([mentee], [mentor]):
-        return exclusion.reason
+        if exclusion.mentor_id == key:
+            return exclusion.reason
     if places_left(mentor) <= 0:
         return NOT_ACCEPTING if not mentor.accepting_new else "at capacity"
     return None

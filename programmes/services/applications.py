@@ -5,10 +5,11 @@ Signals
 ``application_accepted`` is sent when an admin accepts an application, inside
 the ``decide_application`` transaction and the organisation's scope, after the
 applicant has been given the Membership that matches the side they applied
-for. Arguments: ``sender=Application``, ``application``, ``actor``. A receiver
-that raises rolls the decision back. Higher apps (mentoring) listen to it to
-create Mentor or Mentee records: ``programmes`` imports none of them, so this
-module creates no such records itself.
+for. Arguments: ``sender=Application``, ``application``, ``actor``, and for an
+accepted mentee ``trust``, ``role_title`` and ``specialism`` (see
+``programmes.signals``). A receiver that raises rolls the decision back. Higher
+apps (mentoring) listen to it to create Mentor or Mentee records: ``programmes``
+imports none of them, so this module creates no such records itself.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import audit
-from ..models import Application, AuditEvent, Cohort, Membership, Programme
+from ..models import Application, AuditEvent, Cohort, Membership, Programme, Trust
 from ..signals import application_accepted
 
 # The free-text and answer fields an admin reads on the detail page (for the audit trail).
@@ -231,13 +232,25 @@ def _send_confirmation(application: Application, account_created: bool, reset_ur
 
 @transaction.atomic
 def decide_application(
-    *, application: Application, accept: bool, reason: str, actor, path: str = ""
+    *,
+    application: Application,
+    accept: bool,
+    reason: str,
+    actor,
+    path: str = "",
+    trust: Trust | None = None,
+    role_title: str = "",
+    specialism: str = "",
 ) -> Application:
     """Accept or decline a submitted application, with a reason the applicant is sent.
 
     Accepting gives the applicant the Membership of their side (mentor or mentee) in
-    the programme's organisation and sends ``application_accepted``.
+    the programme's organisation and sends ``application_accepted`` with ``trust``,
+    ``role_title`` and ``specialism``: what a mentee's record needs that the
+    application does not say. A trust of another organisation is refused.
     """
+    if trust is not None and trust.organisation_id != application.programme.organisation_id:
+        raise ValueError("The trust must belong to the programme's organisation.")
     reason = reason.strip()
     if not reason:
         raise ValueError("A decision needs a reason.")
@@ -280,7 +293,14 @@ def decide_application(
                 fields=["user", "role"],
                 path=path,
             )
-        application_accepted.send(sender=Application, application=application, actor=actor)
+        application_accepted.send(
+            sender=Application,
+            application=application,
+            actor=actor,
+            trust=trust,
+            role_title=role_title.strip(),
+            specialism=specialism.strip(),
+        )
     transaction.on_commit(lambda: _send_decision(application))
     return application
 

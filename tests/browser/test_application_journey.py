@@ -98,6 +98,7 @@ def test_applicant_applies_and_admin_accepts(page, axe, cast, live_server):
     assert page.get_by_label("Accept", exact=True).is_checked()
     axe()
     page.get_by_label("Reason").fill("A strong fit for the spring cohort.")
+    page.get_by_label("Trust").select_option(label="Home General Hospital (HGH)")
     page.get_by_role("button", name="Save decision").click()
 
     assert page.get_by_text("We have emailed them").is_visible()

@@ -84,7 +84,7 @@ def test_lead_nurse_adds_a_mentee_who_is_queued_by_priority_and_hidden_from_othe
     expect(page.get_by_role("heading", name="Intake queue", level=1)).to_be_visible()
     expect(page.get_by_text("Hana Hughes has been added to the intake queue.")).to_be_visible()
     rows = page.get_by_test_id("queue-row")
-    names = [row.get_by_role("link").inner_text() for row in rows.all()]
+    names = [row.get_by_role("link").first.inner_text() for row in rows.all()]
     assert names == ["Hana Hughes", "Olive Older", "Mo Middling", "Home Mentee"]
     expect(rows.first).to_contain_text("High")
     axe()
@@ -93,7 +93,7 @@ def test_lead_nurse_adds_a_mentee_who_is_queued_by_priority_and_hidden_from_othe
     assert hana.trust == cast.trust
     assert hana.themes == ["mdt", "workload"]
 
-    page.get_by_role("link", name="Hana Hughes").click()
+    page.get_by_role("link", name="Hana Hughes", exact=True).click()
     expect(page.get_by_role("heading", name="Hana Hughes", level=1)).to_be_visible()
     expect(page.get_by_text("lee.manager@hgh.nhs.test")).to_be_visible()
     axe()
