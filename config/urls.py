@@ -12,4 +12,8 @@ urlpatterns = [
     path("o/<slug:organisation_slug>/matching/", include("matching.urls")),
     path("invitations/", include("programmes.urls_invitation_accept")),
     path("apply/", include("programmes.urls_apply")),
+    # Single-use links for people without an account: signing an agreement, and a line
+    # manager marking priority domains.
+    path("agreements/", include("mentoring.urls_agreement_sign")),
+    path("line-manager/", include("mentoring.urls_line_manager")),
 ]

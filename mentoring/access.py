@@ -169,3 +169,37 @@ def can_end_early(relationship: Relationship, user, access) -> bool:
     if access.is_lead_nurse and relationship.mentee.trust_id in access.lead_nurse_trust_ids:
         return True
     return user.pk in (relationship.mentor.user_id, relationship.mentee.user_id)
+
+
+# --- The relationship's papers ------------------------------------------------------
+
+
+def sides_of(request, relationship: Relationship) -> frozenset[str]:
+    """How this person stands to a relationship they may read.
+
+    "mentor" and "mentee" for the pair themselves; "manager" for an admin or a lead
+    nurse of the mentee's trust. Papers are shared by side: session records with
+    the pair only, the agreement and the session log with managers only when the
+    pair chose to share them.
+    """
+    sides = set()
+    if relationship.mentor.user_id == request.user.pk:
+        sides.add("mentor")
+    if relationship.mentee.user_id is not None and relationship.mentee.user_id == request.user.pk:
+        sides.add("mentee")
+    if can_manage_mentee(request, relationship.mentee):
+        sides.add("manager")
+    return frozenset(sides)
+
+
+def shared_with_lead_nurse(relationship: Relationship) -> bool:
+    """Whether the pair's latest agreement signed by both shares the papers with managers."""
+    latest = (
+        relationship.agreements.filter(
+            mentor_signed_at__isnull=False, mentee_signed_at__isnull=False
+        )
+        .order_by("-version")
+        .only("shared_with_lead_nurse")
+        .first()
+    )
+    return bool(latest and latest.shared_with_lead_nurse)

@@ -196,6 +196,14 @@ class Relationship(models.Model):
         Stage.PARTING_WAYS,
     )
 
+    class ClosureKind(models.TextChoices):
+        GOALS_MET = "goals_met", "Goals met"
+        MENTEE_LEFT_POST = "mentee_left_post", "Mentee left their post"
+        MENTEE_WITHDREW = "mentee_withdrew", "Mentee withdrew"
+        MENTOR_LEFT = "mentor_left", "Mentor left"
+        REMATCHED = "rematched", "Rematched"
+        OTHER = "other", "Other"
+
     class Route(models.TextChoices):
         ASSIGNED = "assigned", "Assigned by a lead nurse or admin"
         COHORT = "cohort", "Whole-cohort matching"
@@ -210,6 +218,12 @@ class Relationship(models.Model):
     planned_end_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     closure_reason = models.TextField(blank=True)
+    closure_kind = models.CharField(
+        "reason for closing", max_length=20, choices=ClosureKind.choices, blank=True
+    )
+    continuing_informally = models.BooleanField(
+        "the pair will continue informally", null=True, blank=True
+    )
     route = models.CharField(
         "how the pair was matched", max_length=20, choices=Route.choices, default=Route.ASSIGNED
     )
@@ -249,3 +263,52 @@ class Relationship(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in self.OPEN_STAGES
+
+
+# The relationship's papers live in their own module; importing them here registers them.
+from .models_relationship import (  # noqa: E402
+    CHECKLIST,
+    CHECKLIST_LABELS,
+    PATIENT_DATA_REMINDER,
+    Agreement,
+    Capability,
+    CapabilityRating,
+    ChecklistTick,
+    Goal,
+    GoalUpdate,
+    InactivityNudge,
+    Level,
+    LineManagerLink,
+    PriorityDomain,
+    SelfAssessment,
+    SessionAction,
+    SessionLog,
+    SessionRecord,
+    SupportResource,
+)
+
+__all__ = [
+    "CHECKLIST",
+    "CHECKLIST_LABELS",
+    "PATIENT_DATA_REMINDER",
+    "THEMES",
+    "THEME_LABELS",
+    "Agreement",
+    "Capability",
+    "CapabilityRating",
+    "ChecklistTick",
+    "Goal",
+    "GoalUpdate",
+    "InactivityNudge",
+    "Level",
+    "LineManagerLink",
+    "Mentee",
+    "Mentor",
+    "PriorityDomain",
+    "Relationship",
+    "SelfAssessment",
+    "SessionAction",
+    "SessionLog",
+    "SessionRecord",
+    "SupportResource",
+]

@@ -21,7 +21,13 @@ from programmes import audit
 from programmes.access import role_required
 from programmes.models import AuditEvent, Role
 
-from . import services
+from . import (
+    services,
+    views_agreements,
+    views_capability,
+    views_sessions,
+    views_stages,
+)
 from .access import (
     NOT_FOUND,
     can_end_early,
@@ -32,6 +38,8 @@ from .access import (
 from .models import Relationship
 
 PAGE_SIZE = 50
+# Each area of the relationship's papers adds its section to the relationship page.
+PANELS = (views_stages.panel, views_agreements.panel, views_sessions.panel, views_capability.panel)
 OPEN = "open"
 ENDED = "ended"
 
@@ -126,10 +134,14 @@ def relationship_list(request, organisation_slug):
 def relationship_detail(request, organisation_slug, pk):
     relationship = get_relationship_for(request, pk)
     audit.record_request(request, AuditEvent.Action.VIEW, obj=relationship, label=str(relationship))
+    context = {}
+    for panel in PANELS:
+        context.update(panel(request, relationship))
     return render(
         request,
         "mentoring/relationships/relationship_detail.html",
-        {
+        context
+        | {
             "relationship": relationship,
             "mentor": relationship.mentor,
             "mentee": relationship.mentee,

@@ -211,6 +211,13 @@ DEFAULT_CRITERIA = [
 ]
 
 
+# The pilot agreement's wording.
+PILOT_CONFIDENTIALITY = (
+    "All information between the Mentor and Mentee shall be confidential and only shared "
+    "with other parties if both agree (unless in breach of Trust Policies)."
+)
+
+
 class Programme(models.Model):
     class MatchingModel(models.TextChoices):
         ASSIGNED = "assigned", "Assigned by a lead nurse or admin"
@@ -265,6 +272,15 @@ class Programme(models.Model):
         default=7,
         help_text="Mentee choice: the mentor is reminded once after this many days; "
         "after as many again the request returns to the mentee.",
+    )
+    inactivity_days = models.PositiveSmallIntegerField(
+        "days without a session before a relationship needs attention",
+        default=45,
+        help_text="The mentor is nudged once for each such gap.",
+    )
+    confidentiality_statement = models.TextField(
+        default=PILOT_CONFIDENTIALITY,
+        help_text="Prefilled in every new agreement; the pair may edit it.",
     )
     takes_applications = models.BooleanField("runs in cohorts with applications", default=False)
     applications_open = models.BooleanField(default=False)

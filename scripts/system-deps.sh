@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing:
-# Pango for WeasyPrint, Chromium for the browser tests, Node/npm for the NHS.UK frontend.
+# Pango for WeasyPrint, Chromium for the browser tests, poppler-utils (pdftoppm) to check
+# rendered PDFs, Node/npm for the NHS.UK frontend.
 set -euo pipefail
 
-wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation chromium)
+wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation chromium poppler-utils)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 [ "${WITH_COMPOSE:-0}" = "1" ] && ! command -v docker-compose >/dev/null 2>&1 && wanted+=(docker-compose)
