@@ -51,6 +51,7 @@ compose-check:
 
 bench: setup
 	$(PY) bench/matching.py
+	$(PY) bench/pdf.py
 	$(PY) bench/run.py
 
 clean:

@@ -51,6 +51,7 @@ STAGE_FOR_ACTIVE = [
     Relationship.Stage.NAVIGATING,
     Relationship.Stage.GETTING_STARTED,
     Relationship.Stage.CONSOLIDATING,
+    Relationship.Stage.PARTING_WAYS,
 ]
 
 PILOT_AIMS = (

@@ -14,7 +14,14 @@ from django_scopes import scope
 
 from programmes.models import Membership, Organisation, Programme, Role, Trust
 
-from . import matching_records, records
+from . import (
+    matching_records,
+    papers_agreements,
+    papers_capability,
+    papers_sessions,
+    papers_stages,
+    records,
+)
 
 DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
 
@@ -200,6 +207,11 @@ class DemoSeeder:
                 )
                 records.relationship_for(mentee, mentor, index)
                 index += 1
+        # The relationships' papers: mentor map ticks, agreements, sessions, assessments.
+        papers_stages.seed(programme)
+        papers_agreements.seed(programme)
+        papers_sessions.seed(programme)
+        papers_capability.seed(programme)
         matching_records.wessex_matching(
             programme, org.memberships.get(user__email="admin@wessex.example").user
         )

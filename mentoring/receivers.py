@@ -5,12 +5,14 @@ create the records a new role needs. They run inside the sender's transaction
 and organisation scope, so a failure here rolls the whole acceptance back.
 """
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from programmes import audit
-from programmes.models import AuditEvent, Criterion, Role
+from programmes.models import AuditEvent, Criterion, Programme, Role
 from programmes.signals import application_accepted, invitation_accepted
 
+from .frameworks import add_default_framework
 from .models import Mentee, Mentor
 
 
@@ -111,3 +113,10 @@ def _record_mentee(application, mentee: Mentee, action: str, actor, fields: list
         label="Mentee record from an accepted application",
         fields=fields,
     )
+
+
+@receiver(post_save, sender=Programme, dispatch_uid="mentoring.add_default_framework")
+def give_new_programme_a_framework(sender, instance, created, raw=False, **kwargs) -> None:
+    """A new programme starts with the default capability framework, ready to edit."""
+    if created and not raw:
+        add_default_framework(instance)

@@ -285,3 +285,213 @@ def end_early(relationship: Relationship, *, reason: str, actor, path: str = "")
         )
         relationship_ended_early.send(sender=Relationship, relationship=relationship, actor=actor)
     return relationship
+
+
+# --- Closing a relationship, and referring a mentee again ---------------------------
+
+REMATCH_NOTE = "Closed by the mentor so that the mentee can be matched again."
+
+
+def can_close(relationship: Relationship, user, access) -> bool:
+    """The mentor of an open relationship, or an organisation admin."""
+    if not relationship.is_open:
+        return False
+    return access.is_admin or relationship.mentor.user_id == user.pk
+
+
+def close_relationship(
+    relationship: Relationship,
+    *,
+    kind: str,
+    note: str = "",
+    continuing_informally: bool,
+    actor,
+    path: str = "",
+) -> Relationship:
+    """Close an open relationship with the reason and whether the pair carry on informally.
+
+    The relationship and its papers become read-only, and the mentee's record is
+    closed. Closing for a rematch takes the end-early route instead: the mentee goes
+    back to the queue and matching excludes the pair.
+    """
+    note = note.strip()
+    with transaction.atomic():
+        if kind == Relationship.ClosureKind.REMATCHED:
+            relationship = end_early(
+                relationship, reason=note or REMATCH_NOTE, actor=actor, path=path
+            )
+            relationship.closure_kind = kind
+            relationship.continuing_informally = continuing_informally
+            relationship.save(update_fields=["closure_kind", "continuing_informally"])
+            audit.record(
+                organisation=relationship.programme.organisation,
+                actor=actor,
+                action=AuditEvent.Action.CHANGE,
+                obj=relationship,
+                label="Closed for a rematch",
+                fields=["closure_kind", "continuing_informally"],
+                path=path,
+            )
+            return relationship
+        relationship = (
+            Relationship.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor__user", "programme__organisation")
+            .get(pk=relationship.pk)
+        )
+        if not relationship.is_open:
+            raise ValidationError("This relationship has already ended.")
+        relationship.stage = Relationship.Stage.CLOSED
+        relationship.ended_on = timezone.localdate()
+        relationship.ended_by = actor if getattr(actor, "is_authenticated", False) else None
+        relationship.closure_kind = kind
+        relationship.closure_reason = note
+        relationship.continuing_informally = continuing_informally
+        fields = [
+            "stage",
+            "ended_on",
+            "ended_by",
+            "closure_kind",
+            "closure_reason",
+            "continuing_informally",
+        ]
+        relationship.save(update_fields=fields)
+        audit.record(
+            organisation=relationship.programme.organisation,
+            actor=actor,
+            action=AuditEvent.Action.CHANGE,
+            obj=relationship,
+            label=f"Closed: {relationship.get_closure_kind_display()}",
+            fields=fields,
+            path=path,
+        )
+        mentee = relationship.mentee
+        if mentee.status != Mentee.Status.WITHDRAWN:
+            mentee.status = Mentee.Status.CLOSED
+            mentee.save(update_fields=["status"])
+            _record(mentee, AuditEvent.Action.CHANGE, actor=actor, path=path, fields=["status"])
+    return relationship
+
+
+def can_refer_again(mentee: Mentee) -> bool:
+    return mentee.status == Mentee.Status.CLOSED
+
+
+def refer_again(mentee: Mentee, *, reason_label: str, actor, path: str = "") -> Mentee:
+    """Put a closed mentee back in the queue to be matched with a mentor again.
+
+    ``reason_label`` is one of a fixed list of reasons, so it may go in the audit label.
+    """
+    with transaction.atomic():
+        mentee = (
+            Mentee.objects.select_for_update(of=("self",))
+            .select_related("programme__organisation")
+            .get(pk=mentee.pk)
+        )
+        if not can_refer_again(mentee):
+            raise ValidationError(
+                f"This mentee is {mentee.get_status_display().lower()}, "
+                "so cannot be referred again."
+            )
+        if mentee.relationships.filter(stage__in=Relationship.OPEN_STAGES).exists():
+            raise ValidationError("This mentee already has a mentor.")
+        mentee.status = Mentee.Status.AWAITING_MATCH
+        mentee.save(update_fields=["status"])
+        audit.record(
+            organisation=mentee.programme.organisation,
+            actor=actor,
+            action=AuditEvent.Action.CHANGE,
+            obj=mentee,
+            label=f"Referred again: {reason_label}",
+            fields=["status"],
+            path=path,
+        )
+    return mentee
+
+
+# --- Activity of relationships: sessions, agreement, needs attention ----------------
+
+
+def with_activity(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
+    """Annotate each relationship with its sessions in one query, whatever their number.
+
+    ``sessions_count`` and ``minutes_total`` count every log entry linked to the
+    relationship (a group session counts once for each relationship in it);
+    ``last_session_on`` is the latest; ``gap_since`` is that date or, with no
+    session yet, the start of the relationship.
+    """
+    from django.db.models import DateField, IntegerField, Max, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from .models import SessionLog
+
+    links = (
+        SessionLog.relationships.through.objects.filter(relationship_id=OuterRef("pk"))
+        .order_by()
+        .values("relationship_id")
+    )
+    return relationships.annotate(
+        sessions_count=Coalesce(
+            Subquery(links.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),
+            0,
+        ),
+        minutes_total=Coalesce(
+            Subquery(
+                links.annotate(m=Sum("sessionlog__duration_minutes")).values("m")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        last_session_on=Subquery(
+            links.annotate(d=Max("sessionlog__held_on")).values("d")[:1],
+            output_field=DateField(),
+        ),
+    ).annotate(gap_since=Coalesce("last_session_on", "started_on", output_field=DateField()))
+
+
+def needs_attention_condition(programmes: Iterable[Programme], today: datetime.date):
+    """True for an open relationship whose gap has reached its programme's inactivity days.
+
+    Needs ``with_activity``'s ``gap_since``. Built per programme (an organisation has
+    few) so that the date arithmetic is the same on every database.
+    """
+    from django.db.models import BooleanField, ExpressionWrapper, Value
+
+    per_programme = [
+        Q(
+            programme_id=programme.pk,
+            gap_since__lte=today - datetime.timedelta(days=programme.inactivity_days),
+        )
+        for programme in programmes
+    ]
+    if not per_programme:
+        return Value(False, output_field=BooleanField())
+    due = per_programme[0]
+    for condition in per_programme[1:]:
+        due |= condition
+    return ExpressionWrapper(
+        Q(stage__in=Relationship.OPEN_STAGES) & due, output_field=BooleanField()
+    )
+
+
+def with_agreement_status(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
+    """Annotate the latest agreement's version and state, and the latest signed version.
+
+    ``agreement_state`` is "draft", "sent" or "signed" (None with no agreement).
+    """
+    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+
+    from .models import Agreement
+
+    latest = Agreement.objects.filter(relationship=OuterRef("pk")).order_by("-version")
+    state = Case(
+        When(mentor_signed_at__isnull=False, mentee_signed_at__isnull=False, then=Value("signed")),
+        When(sent_at__isnull=False, then=Value("sent")),
+        default=Value("draft"),
+        output_field=CharField(),
+    )
+    signed = latest.filter(mentor_signed_at__isnull=False, mentee_signed_at__isnull=False)
+    return relationships.annotate(
+        agreement_version=Subquery(latest.values("version")[:1]),
+        agreement_state=Subquery(latest.annotate(state=state).values("state")[:1]),
+        signed_version=Subquery(signed.values("version")[:1]),
+    )

@@ -29,6 +29,7 @@ from .forms import (
     QueueFilterForm,
     WithdrawForm,
 )
+from .forms_stages import ReferAgainForm
 from .models import Mentee, Mentor
 
 PAGE_SIZE = 50
@@ -149,6 +150,7 @@ def mentee_detail(request, organisation_slug, pk):
             "is_outside_scope": services.is_outside_scope(mentee),
             "can_manage": can_manage,
             "can_withdraw": services.can_withdraw(mentee),
+            "can_refer_again": can_manage and services.can_refer_again(mentee),
             "can_see_queue": request.access.has(Role.ADMIN, Role.LEAD_NURSE),
         },
     )
@@ -224,6 +226,34 @@ def mentee_withdraw(request, organisation_slug, pk):
         request,
         "mentoring/mentee_withdraw.html",
         {"form": form, "mentee": mentee, "can_withdraw": can_withdraw},
+    )
+
+
+@role_required(Role.ADMIN, Role.LEAD_NURSE)
+def mentee_refer_again(request, organisation_slug, pk):
+    """Put a closed mentee back in the queue to be matched with a mentor again."""
+    mentee = get_mentee_for(request, pk, write=True)
+    form = ReferAgainForm(request.POST if request.method == "POST" else None)
+    can_refer = services.can_refer_again(mentee)
+    if request.method == "POST" and can_refer and form.is_valid():
+        try:
+            services.refer_again(
+                mentee,
+                reason_label=form.reason_label(),
+                actor=request.user,
+                path=request.get_full_path(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{mentee.full_name} is back in the queue to be matched with a mentor."
+            )
+            return redirect("mentoring:mentee_detail", request.organisation.slug, mentee.pk)
+    return render(
+        request,
+        "mentoring/stages/refer_again.html",
+        {"form": form, "mentee": mentee, "can_refer": can_refer},
     )
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from programmes import audit
 from programmes.access import role_required
@@ -35,6 +36,7 @@ from .access import (
     get_relationship_for,
     relationships_visible_to,
 )
+from .forms_stages import AttentionFilterForm
 from .models import Relationship
 
 PAGE_SIZE = 50
@@ -100,13 +102,27 @@ def _list_heading(access) -> str:
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE, Role.MENTOR, Role.MENTEE)
 def relationship_list(request, organisation_slug):
+    """Each relationship with its stage, agreement, sessions and whether it needs attention.
+
+    Everything shown comes from annotations, so the page runs the same queries for
+    five relationships as for five hundred.
+    """
+    today = timezone.localdate()
     form = StageFilterForm(request.GET)
+    attention_form = AttentionFilterForm(request.GET)
+    programmes = list(request.organisation.programmes.all())
+    relationships = services.with_agreement_status(
+        services.with_activity(form.filter(relationships_visible_to(request)))
+    ).annotate(needs_attention=services.needs_attention_condition(programmes, today))
     relationships = (
-        form.filter(relationships_visible_to(request))
+        attention_form.filter(relationships)
         .select_related("programme", "mentor__user", "mentor__trust", "mentee__trust")
         .order_by("-started_on", "-pk")
     )
     page = Paginator(relationships, PAGE_SIZE).get_page(request.GET.get("page"))
+    for relationship in page:
+        relationship.hours = relationship.minutes_total / 60
+        relationship.days_without_session = (today - relationship.gap_since).days
     audit.record_request(
         request,
         AuditEvent.Action.VIEW,
@@ -120,6 +136,7 @@ def relationship_list(request, organisation_slug):
         "mentoring/relationships/relationship_list.html",
         {
             "form": form,
+            "attention_form": attention_form,
             "page": page,
             "query": query.urlencode(),
             "heading": _list_heading(request.access),

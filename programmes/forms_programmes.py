@@ -95,6 +95,15 @@ class ProgrammeForm(forms.ModelForm):
         "Usually 12.",
         initial=_default("eligibility_months"),
     )
+    inactivity_days = whole_number(
+        "Days without a session before a relationship needs attention",
+        minimum=7,
+        maximum=365,
+        unit="days",
+        help_text="The lead nurse sees such a relationship flagged, and its mentor gets one "
+        "gentle reminder for each gap. Usually 45.",
+        initial=_default("inactivity_days"),
+    )
 
     class Meta:
         model = Programme
@@ -110,6 +119,8 @@ class ProgrammeForm(forms.ModelForm):
             "relationship_months",
             "caseload_target",
             "eligibility_months",
+            "inactivity_days",
+            "confidentiality_statement",
             "takes_applications",
             "applications_open",
             "eligibility_questions",
@@ -121,6 +132,7 @@ class ProgrammeForm(forms.ModelForm):
             "smart_objectives": "SMART objectives",
             "professions": "Professions covered",
             "matching_model": "How are mentees matched with mentors?",
+            "confidentiality_statement": "Confidentiality statement",
             "takes_applications": "Runs in cohorts with applications (expressions of interest)",
             "applications_open": "Applications are open",
             "status": "Status",
@@ -131,6 +143,8 @@ class ProgrammeForm(forms.ModelForm):
             "takes_applications": "Mentees and mentors apply in each cohort's application window.",
             "applications_open": "Only for programmes that run in cohorts with applications.",
             "eligibility_questions": "Questions applicants must answer yes to, one per line.",
+            "confidentiality_statement": "Prefilled in every new mentoring agreement; the pair "
+            "may change it in their own agreement.",
         }
         widgets = {
             "matching_model": forms.RadioSelect,
@@ -138,11 +152,13 @@ class ProgrammeForm(forms.ModelForm):
             "aims": forms.Textarea(attrs={"rows": 3}),
             "smart_objectives": forms.Textarea(attrs={"rows": 5}),
             "eligibility_questions": forms.Textarea(attrs={"rows": 3}),
+            "confidentiality_statement": forms.Textarea(attrs={"rows": 6}),
         }
         error_messages = {
             "name": {"required": "Enter the programme name"},
             "matching_model": {"required": "Select how mentees are matched with mentors"},
             "status": {"required": "Select the programme's status"},
+            "confidentiality_statement": {"required": "Enter the confidentiality statement"},
         }
 
     def __init__(self, *args, organisation, **kwargs):

@@ -10,6 +10,7 @@ from django_scopes import scope, scopes_disabled
 
 from programmes.models import (
     DEFAULT_CRITERIA,
+    PILOT_CONFIDENTIALITY,
     Application,
     Attendance,
     AuditEvent,
@@ -62,6 +63,8 @@ def programme_data(**overrides):
         "relationship_months": "12",
         "caseload_target": "8",
         "eligibility_months": "12",
+        "inactivity_days": "45",
+        "confidentiality_statement": "What we discuss stays between us, unless someone is at risk.",
         "takes_applications": "on",
         "applications_open": "on",
         "eligibility_questions": "Are you employed by an NHS organisation?",
@@ -255,6 +258,46 @@ def test_bad_programme_input_is_explained_and_kept(client, cast):
     with scope(organisation=cast.org):
         assert Programme.objects.count() == 1
     assert events(cast.org) == []
+
+
+def test_admin_sets_the_inactivity_gap_and_confidentiality_statement(client, cast):
+    client.force_login(cast.owner)
+    form = client.get(url("programme_create")).context["form"]
+    assert form["inactivity_days"].value() == 45
+    assert form["confidentiality_statement"].value() == PILOT_CONFIDENTIALITY
+    response = client.post(
+        url("programme_create"),
+        programme_data(inactivity_days="30", confidentiality_statement="Our own wording."),
+    )
+    assert response.status_code == 302
+    with scope(organisation=cast.org):
+        programme = Programme.objects.get(name="Research Academy Mentoring")
+    assert (programme.inactivity_days, programme.confidentiality_statement) == (
+        30,
+        "Our own wording.",
+    )
+    body = client.get(url("programme_detail", programme.pk)).content.decode()
+    assert "30 days without a session" in body
+    assert "Our own wording." in body
+    [event] = events(cast.org, action="create", object_type="programme")
+    assert "Our own wording" not in event.object_label + str(event.fields)
+
+
+def test_the_inactivity_gap_must_be_sensible_and_the_statement_given(client, cast):
+    client.force_login(cast.owner)
+    response = client.post(
+        url("programme_create"),
+        programme_data(inactivity_days="3", confidentiality_statement=""),
+    )
+    body = response.content.decode()
+    assert (
+        "Days without a session before a relationship needs attention must be between 7 and "
+        "365 days" in body
+    )
+    assert "Enter the confidentiality statement" in body
+    assert 'value="3"' in body
+    with scope(organisation=cast.org):
+        assert Programme.objects.count() == 1
 
 
 def test_programme_names_are_unique_within_an_organisation_only(client, cast):

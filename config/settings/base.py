@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.expire_shortlists",
         "schedule": crontab(hour=6, minute=30),
     },
+    "nudge-inactive-mentors": {
+        "task": "mentoring.tasks.nudge_inactive_mentors",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # --- Authentication ------------------------------------------------------------

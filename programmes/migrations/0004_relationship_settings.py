@@ -4,20 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0003_programme_matching_settings'),
+        ("programmes", "0003_programme_matching_settings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='programme',
-            name='confidentiality_statement',
-            field=models.TextField(default='All information between the Mentor and Mentee shall be confidential and only shared with other parties if both agree (unless in breach of Trust Policies).', help_text='Prefilled in every new agreement; the pair may edit it.'),
+            model_name="programme",
+            name="confidentiality_statement",
+            field=models.TextField(
+                default="All information between the Mentor and Mentee shall be confidential and only shared with other parties if both agree (unless in breach of Trust Policies).",
+                help_text="Prefilled in every new agreement; the pair may edit it.",
+            ),
         ),
         migrations.AddField(
-            model_name='programme',
-            name='inactivity_days',
-            field=models.PositiveSmallIntegerField(default=45, help_text='The mentor is nudged once for each such gap.', verbose_name='days without a session before a relationship needs attention'),
+            model_name="programme",
+            name="inactivity_days",
+            field=models.PositiveSmallIntegerField(
+                default=45,
+                help_text="The mentor is nudged once for each such gap.",
+                verbose_name="days without a session before a relationship needs attention",
+            ),
         ),
     ]
