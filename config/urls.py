@@ -10,10 +10,13 @@ urlpatterns = [
     path("o/<slug:organisation_slug>/", include("programmes.urls")),
     path("o/<slug:organisation_slug>/mentoring/", include("mentoring.urls")),
     path("o/<slug:organisation_slug>/matching/", include("matching.urls")),
+    path("o/<slug:organisation_slug>/surveys/", include("surveys.urls")),
     path("invitations/", include("programmes.urls_invitation_accept")),
     path("apply/", include("programmes.urls_apply")),
     # Single-use links for people without an account: signing an agreement, and a line
     # manager marking priority domains.
     path("agreements/", include("mentoring.urls_agreement_sign")),
     path("line-manager/", include("mentoring.urls_line_manager")),
+    # Survey links and the poster page, outside /o/ because no sign-in is needed.
+    path("", include("surveys.urls_public")),
 ]

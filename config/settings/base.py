@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "programmes",
     "mentoring",
     "matching",
+    "surveys",
     "demo",
 ]
 
