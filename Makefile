@@ -39,12 +39,12 @@ test: setup system-deps
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/djlint templates programmes accounts mentoring matching --lint
+	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys --lint
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-	$(VENV)/bin/djlint templates programmes accounts mentoring matching --reformat
+	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys --reformat
 
 compose-check:
 	ENV_FILE=.env.example docker-compose -f docker-compose.yml --env-file .env.example config --quiet
@@ -52,6 +52,7 @@ compose-check:
 bench: setup
 	$(PY) bench/matching.py
 	$(PY) bench/pdf.py
+	$(PY) bench/surveys.py
 	$(PY) bench/run.py
 
 clean:

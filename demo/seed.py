@@ -21,6 +21,10 @@ from . import (
     papers_sessions,
     papers_stages,
     records,
+    surveys_instruments,
+    surveys_qr,
+    surveys_responses,
+    surveys_schedule,
 )
 
 DEMO_PASSWORD = "demo-mentoring-2026"  # noqa: S105 - published demo password, DEMO_MODE only
@@ -212,6 +216,11 @@ class DemoSeeder:
         papers_agreements.seed(programme)
         papers_sessions.seed(programme)
         papers_capability.seed(programme)
+        # Surveys: instruments, the standard schedule, invitations, responses, the poster.
+        surveys_instruments.seed(programme)
+        surveys_schedule.seed(programme)
+        surveys_responses.seed(programme)
+        surveys_qr.seed(programme)
         matching_records.wessex_matching(
             programme, org.memberships.get(user__email="admin@wessex.example").user
         )

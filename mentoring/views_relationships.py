@@ -23,6 +23,7 @@ from programmes.access import role_required
 from programmes.models import AuditEvent, Role
 
 from . import (
+    panels,
     services,
     views_agreements,
     views_capability,
@@ -41,7 +42,13 @@ from .models import Relationship
 
 PAGE_SIZE = 50
 # Each area of the relationship's papers adds its section to the relationship page.
-PANELS = (views_stages.panel, views_agreements.panel, views_sessions.panel, views_capability.panel)
+PANELS = (
+    views_stages.panel,
+    views_agreements.panel,
+    views_sessions.panel,
+    views_capability.panel,
+    panels.extra_panels,
+)
 OPEN = "open"
 ENDED = "ended"
 

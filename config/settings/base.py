@@ -6,10 +6,12 @@ uses a broker kept in files under var/), e-mail printed to the console.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -169,6 +171,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentoring.tasks.nudge_inactive_mentors",
         "schedule": crontab(hour=8, minute=0),
     },
+    "create-survey-invitations": {
+        "task": "surveys.tasks.create_invitations",
+        "schedule": crontab(minute=20),
+    },
+    "send-survey-emails": {
+        "task": "surveys.tasks.send_survey_emails",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Authentication ------------------------------------------------------------
@@ -221,12 +231,47 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- E-mail --------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Console in the demo; SMTP with the EMAIL_* variables; GOV.UK Notify with its key and
+# plain template. EMAIL_BACKEND takes a short name or a backend's dotted path.
+NOTIFY_EMAIL_BACKEND = "django_gov_notify.backends.NotifyEmailBackend"
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "notify": NOTIFY_EMAIL_BACKEND,
+}
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "console")
+EMAIL_BACKEND = EMAIL_BACKENDS.get(EMAIL_BACKEND.lower(), EMAIL_BACKEND)
+if "." not in EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND must be one of {', '.join(EMAIL_BACKENDS)} or a backend's dotted "
+        f"path; got {EMAIL_BACKEND!r}."
+    )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a stalled mail server is given up on: one e-mail can never outlast
+# the 15-minute claim that keeps survey e-mails from going twice.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+# The file backend writes each message here (for inspecting e-mails without sending).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+GOVUK_NOTIFY_API_KEY = env_str("GOVUK_NOTIFY_API_KEY", "")
+GOVUK_NOTIFY_PLAIN_EMAIL_TEMPLATE_ID = env_str("GOVUK_NOTIFY_PLAIN_EMAIL_TEMPLATE_ID", "")
+if EMAIL_BACKEND == NOTIFY_EMAIL_BACKEND:
+    # A Notify key ends with the service id and the secret, two UUIDs.
+    _uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    if not re.fullmatch(rf".+-{_uuid}-{_uuid}", GOVUK_NOTIFY_API_KEY):
+        raise ImproperlyConfigured(
+            "GOVUK_NOTIFY_API_KEY must be set to a GOV.UK Notify API key when EMAIL_BACKEND "
+            "is notify."
+        )
+    if not re.fullmatch(_uuid, GOVUK_NOTIFY_PLAIN_EMAIL_TEMPLATE_ID):
+        raise ImproperlyConfigured(
+            "GOVUK_NOTIFY_PLAIN_EMAIL_TEMPLATE_ID must be set to the id of a Notify template "
+            "whose subject is ((subject)) and whose body is ((body)) when EMAIL_BACKEND is notify."
+        )
 # Where people reach the site, for links in e-mails sent by background jobs.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Legacy mentoring <no-reply@mentoring.example>")

@@ -26,3 +26,8 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 # /healthz is probed over plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Real e-mail: SMTP (the EMAIL_* variables) unless EMAIL_BACKEND names another, such as
+# notify; the console default of the demo would print people's links into the logs.
+if not env_str("EMAIL_BACKEND", ""):
+    EMAIL_BACKEND = EMAIL_BACKENDS["smtp"]  # noqa: F405

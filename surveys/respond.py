@@ -1,0 +1,372 @@
+"""Answering a survey by link: finding the invitation, saving as the person goes,
+submitting exactly once, and sending a fresh link when one no longer works.
+
+The link pages are public, so each looks its row up without a tenant scope (only
+for that lookup, by the token's hash or the invitation id the session holds) and
+then works inside the invitation's organisation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from programmes import audit
+from programmes.models import AuditEvent
+
+from .instruments import freeze
+from .models import Audience, Question, SurveyInvitation, SurveyResponse, SurveyToken
+from .tokens import hash_token, new_token
+
+# A link whose survey has expired is opened again for this long when the person asks.
+REOPEN_DAYS = 14
+# Fresh links anyone may ask for, per e-mail address and per IP address, in an hour.
+ADDRESS_LIMIT = 5
+IP_LIMIT = 20
+LIMIT_WINDOW = datetime.timedelta(hours=1)
+MAX_TOKEN_LENGTH = 100
+
+
+class LinkState(enum.StrEnum):
+    OPEN = "open"
+    USED = "used"
+    EXPIRED = "expired"
+    WRONG = "wrong"
+
+
+class Outcome(enum.StrEnum):
+    SUBMITTED = "submitted"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    INCOMPLETE = "incomplete"
+
+
+class NewLink(enum.StrEnum):
+    SENT = "sent"
+    LIMITED = "limited"
+
+
+class SurveyClosed(Exception):
+    """The invitation was completed or expired since the page was shown."""
+
+    def __init__(self, state: LinkState):
+        super().__init__(state.value)
+        self.state = state
+
+
+_RELATED = (
+    "programme__organisation",
+    "version__instrument",
+)
+
+
+def find_token(token: str) -> SurveyToken | None:
+    """The token row for a link, with its invitation; None for a link that matches none."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    with scopes_disabled():
+        return (
+            SurveyToken.objects.select_related(*(f"invitation__{r}" for r in _RELATED))
+            .filter(token_hash=hash_token(token))
+            .first()
+        )
+
+
+def find_invitation(pk: int) -> SurveyInvitation | None:
+    """The invitation a person's session holds, with what its pages need."""
+    with scopes_disabled():
+        return SurveyInvitation.objects.select_related(*_RELATED).filter(pk=pk).first()
+
+
+def state_of(invitation: SurveyInvitation, today: datetime.date | None = None) -> LinkState:
+    """Whether the invitation's links work: ``expires_on`` is the last day they do."""
+    if invitation.completed_at is not None:
+        return LinkState.USED
+    if invitation.expires_on < (today or timezone.localdate()):
+        return LinkState.EXPIRED
+    return LinkState.OPEN
+
+
+def mark_opened(invitation: SurveyInvitation) -> bool:
+    """Record the first time a link was opened; True if this was it."""
+    now = timezone.now()
+    rows = (
+        SurveyInvitation.objects.with_scopes_disabled()
+        .filter(pk=invitation.pk, opened_at__isnull=True)
+        .update(opened_at=now)
+    )
+    if rows:
+        invitation.opened_at = now
+    return rows == 1
+
+
+def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
+    return SurveyResponse.objects.filter(invitation=invitation).first()
+
+
+def _locked(invitation_pk: int) -> SurveyInvitation:
+    """The invitation row, locked for the rest of the transaction (not its joined rows)."""
+    return (
+        SurveyInvitation.objects.select_for_update(of=("self",))
+        .select_related("version")
+        .get(pk=invitation_pk)
+    )
+
+
+def _new_response(invitation: SurveyInvitation, channel: str) -> SurveyResponse:
+    return SurveyResponse(
+        programme_id=invitation.programme_id,
+        invitation=invitation,
+        version_id=invitation.version_id,
+        wave=invitation.wave,
+        pseudonym=invitation.pseudonym,
+        channel=channel or invitation.channel,
+        answers={},
+    )
+
+
+def save_answers(
+    invitation: SurveyInvitation,
+    answers: dict,
+    *,
+    codes: Iterable[str] = (),
+    share: bool | None = None,
+    channel: str = "",
+) -> SurveyResponse:
+    """Save one page's answers into the response, made on the first save.
+
+    ``codes`` are the page's questions: their earlier answers are replaced by
+    ``answers`` (a question left blank loses its old answer). The first save freezes
+    the version. Raises ``SurveyClosed`` if the invitation was completed or expired.
+    """
+    with transaction.atomic():
+        locked = _locked(invitation.pk)
+        state = state_of(locked)
+        if state != LinkState.OPEN:
+            raise SurveyClosed(state)
+        response = response_of(locked) or _new_response(locked, channel)
+        replaced = set(codes) | set(answers)
+        merged = {k: v for k, v in response.answers.items() if k not in replaced}
+        merged.update(answers)
+        response.answers = merged
+        if share is not None and locked.audience == Audience.MENTEE:
+            response.shared_with_mentor = share
+        response.save()
+        freeze(locked.version)
+    return response
+
+
+def required_codes(invitation: SurveyInvitation) -> list[str]:
+    return list(
+        Question.objects.filter(section__version_id=invitation.version_id, required=True)
+        .order_by("section__position", "section_id", "position", "pk")
+        .values_list("code", flat=True)
+    )
+
+
+def submit(
+    invitation: SurveyInvitation, *, share: bool = False, channel: str = ""
+) -> tuple[Outcome, list[str]]:
+    """Submit the response: once per invitation, however many submits race.
+
+    The invitation row is locked, ``completed_at`` is set by a one-table conditional
+    update, and the response is one-to-one with the invitation; a submit that loses
+    any of these changes nothing. Returns the outcome and, when required answers are
+    missing, their codes.
+    """
+    with transaction.atomic():
+        locked = _locked(invitation.pk)
+        state = state_of(locked)
+        if state == LinkState.USED:
+            return Outcome.ALREADY, []
+        if state == LinkState.EXPIRED:
+            return Outcome.EXPIRED, []
+        response = response_of(locked) or _new_response(locked, channel)
+        missing = [code for code in required_codes(locked) if code not in response.answers]
+        if missing:
+            return Outcome.INCOMPLETE, missing
+        now = timezone.now()
+        claimed = (
+            SurveyInvitation.objects.with_scopes_disabled()
+            .filter(pk=locked.pk, completed_at__isnull=True)
+            .update(completed_at=now)
+        )
+        if claimed != 1:
+            return Outcome.ALREADY, []
+        response.submitted_at = now
+        response.shared_with_mentor = share and locked.audience == Audience.MENTEE
+        response.save()
+        freeze(locked.version)
+        audit.record(
+            organisation=locked.programme.organisation,
+            actor=None,
+            action=AuditEvent.Action.CREATE,
+            obj=response,
+            label=f"{locked.wave} survey response from {locked.pseudonym}",
+            fields=["answers", "shared_with_mentor"],
+        )
+    invitation.completed_at = now
+    return Outcome.SUBMITTED, []
+
+
+# --- Fresh links -----------------------------------------------------------------------
+
+
+def _within_limit(key: str, limit: int) -> bool:
+    window = int(LIMIT_WINDOW.total_seconds())
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        count = 1
+    return count <= limit
+
+
+def allowed(email: str, ip: str) -> bool:
+    """Counts one request against the IP address and the e-mail address."""
+    if not _within_limit(f"survey-new-link:ip:{ip or 'unknown'}", IP_LIMIT):
+        return False
+    return _within_limit(f"survey-new-link:address:{email.strip().lower()}", ADDRESS_LIMIT)
+
+
+def link_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("survey_public:respond_token", args=[token])
+
+
+def issue_link(invitation: SurveyInvitation, *, channel=SurveyToken.Channel.EMAIL) -> str:
+    """A new token for the invitation; only its hash is stored."""
+    token = new_token()
+    SurveyToken.objects.create(invitation=invitation, token_hash=hash_token(token), channel=channel)
+    return token
+
+
+def _link_email(invitation: SurveyInvitation, token: str) -> EmailMessage:
+    instrument = invitation.version.instrument
+    programme = invitation.programme
+    expires = invitation.expires_on
+    body = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"Here is your personal link to the {instrument.name} for {programme.name} "
+            f"({programme.organisation.name}). You do not need to sign in:",
+            link_url(token),
+            "",
+            f"The link is yours alone, so please do not forward it. It works until "
+            f"{expires.day} {expires:%B %Y}, and your answers are saved as you go.",
+            "",
+            "Your answers are confidential to the programme team, unless you choose to "
+            "share them with your mentor.",
+            "",
+            "If you did not ask for this link, you can ignore this e-mail.",
+        ]
+    )
+    return EmailMessage(
+        subject=f"Your link to the {instrument.name}",
+        body=body,
+        to=[invitation.email],
+    )
+
+
+def _send_links(invitations: list[SurveyInvitation], *, path: str, reason: str) -> None:
+    """Inside the invitations' organisation scope: one new token and e-mail each."""
+    messages = []
+    for invitation in invitations:
+        token = issue_link(invitation)
+        messages.append(_link_email(invitation, token))
+        audit.record(
+            organisation=invitation.programme.organisation,
+            actor=None,
+            action=AuditEvent.Action.CREATE,
+            obj=invitation,
+            label=f"New survey link ({reason}) for {invitation.pseudonym}",
+            fields=["tokens"],
+            path=path,
+        )
+
+    def deliver():
+        for message in messages:
+            message.send()
+
+    transaction.on_commit(deliver)
+
+
+def _open_invitations(queryset, today: datetime.date):
+    return list(
+        queryset.filter(completed_at__isnull=True, expires_on__gte=today)
+        .select_related(*_RELATED)
+        .order_by("due_on", "pk")
+    )
+
+
+def send_fresh_link(invitation: SurveyInvitation, *, ip: str, path: str = "") -> NewLink:
+    """From a link that is used or expired (or still works): e-mail new links.
+
+    An expired survey opens again for REOPEN_DAYS and gets a new link; a used one
+    gets links to the person's other surveys still waiting in the programme, if
+    any. The page says the same either way.
+    """
+    if not allowed(invitation.email, ip):
+        return NewLink.LIMITED
+    today = timezone.localdate()
+    with scope(organisation=invitation.programme.organisation), transaction.atomic():
+        locked = _locked(invitation.pk)
+        state = state_of(locked, today)
+        if state == LinkState.EXPIRED:
+            locked.expires_on = today + datetime.timedelta(days=REOPEN_DAYS)
+            locked.save(update_fields=["expires_on"])
+            state = LinkState.OPEN
+        if state == LinkState.OPEN:
+            targets = [find_invitation(locked.pk)]
+        else:
+            # The same person's other surveys: same address, same audience (a line
+            # manager's survey is about a mentee but goes to the manager).
+            targets = _open_invitations(
+                SurveyInvitation.objects.filter(
+                    programme_id=locked.programme_id,
+                    audience=locked.audience,
+                    email__iexact=locked.email,
+                ),
+                today,
+            )
+        _send_links(targets, path=path, reason=state.value)
+    return NewLink.SENT
+
+
+def send_links_to_address(email: str, *, ip: str, path: str = "") -> NewLink:
+    """E-mail a new link for every open survey sent to this address.
+
+    Asked for by anyone, so the answer is the same whether or not the address has
+    a survey waiting, and requests are limited per address and per IP address.
+    """
+    email = email.strip().lower()
+    if not allowed(email, ip):
+        return NewLink.LIMITED
+    today = timezone.localdate()
+    with scopes_disabled():
+        found = _open_invitations(SurveyInvitation.objects.filter(email__iexact=email), today)
+    by_organisation: dict[int, list[SurveyInvitation]] = {}
+    for invitation in found:
+        by_organisation.setdefault(invitation.programme.organisation_id, []).append(invitation)
+    for invitations in by_organisation.values():
+        with scope(organisation=invitations[0].programme.organisation), transaction.atomic():
+            _send_links(invitations, path=path, reason="asked by e-mail address")
+    return NewLink.SENT
+
+
+def masked_email(email: str) -> str:
+    """Enough of an address for its owner to recognise it: j•••@example.nhs.uk."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "your e-mail address"
+    return f"{local[:1]}•••@{domain}"
