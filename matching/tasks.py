@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
 from config.celery_app import OrganisationTask
+from config.links import absolute_url
 from mentoring.models import Relationship
 from programmes.models import Organisation
 
 from .models import MatchRequest, Shortlist
 from .services import choice, shortlists
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _mentor_text(relationship: Relationship) -> str:
@@ -45,7 +41,7 @@ def _mentor_text(relationship: Relationship) -> str:
         "explain your role and share the paperwork.",
         "",
         "See the relationship: "
-        + _absolute(
+        + absolute_url(
             reverse(
                 "mentoring:relationship_detail",
                 args=[programme.organisation.slug, relationship.pk],

@@ -62,11 +62,14 @@ def get_mentee_for(request, pk, *, write: bool = False) -> Mentee:
     return mentee
 
 
-def can_manage_mentee(request, mentee: Mentee) -> bool:
-    access = request.access
+def _manages(access, mentee: Mentee) -> bool:
     return access.is_admin or (
         access.is_lead_nurse and mentee.trust_id in access.lead_nurse_trust_ids
     )
+
+
+def can_manage_mentee(request, mentee: Mentee) -> bool:
+    return _manages(request.access, mentee)
 
 
 def mentors_visible_to(request) -> QuerySet[Mentor]:
@@ -164,9 +167,7 @@ def can_end_early(relationship: Relationship, user, access) -> bool:
     """The mentor, the mentee, a lead nurse of the mentee's trust, or an admin."""
     if not relationship.is_open:
         return False
-    if access.is_admin:
-        return True
-    if access.is_lead_nurse and relationship.mentee.trust_id in access.lead_nurse_trust_ids:
+    if _manages(access, relationship.mentee):
         return True
     return user.pk in (relationship.mentor.user_id, relationship.mentee.user_id)
 

@@ -22,22 +22,22 @@ from __future__ import annotations
 
 import datetime
 import enum
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from config import ratelimit
+from config.links import absolute_url
 from programmes import audit
 from programmes.models import AuditEvent
+from programmes.tokens import hash_token
 
 from . import checklist
 from .models import Agreement, Goal, GoalUpdate, Relationship
@@ -359,14 +359,10 @@ def sign(agreement: Agreement, *, side: str, typed_name: str, actor, path: str =
     return agreement
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _issue_link(agreement: Agreement) -> str:
     """A new single-use signing link; the caller saves the agreement."""
     token = signing.Signer(salt=LINK_SALT).sign(f"{agreement.pk}.{secrets.token_urlsafe(32)}")
-    agreement.signing_token_hash = _hash(token)
+    agreement.signing_token_hash = hash_token(token)
     agreement.signing_token_expires_at = timezone.now() + SIGNING_LINK_LIFETIME
     return token
 
@@ -396,7 +392,7 @@ def read_link(token: str) -> Agreement:
         )
     if agreement is None:
         raise SigningLinkError(LinkProblem.WRONG)
-    if not hmac.compare_digest(agreement.signing_token_hash, _hash(token)):
+    if not hmac.compare_digest(agreement.signing_token_hash, hash_token(token)):
         if agreement.mentee_signed_at:
             raise SigningLinkError(LinkProblem.USED, agreement)
         raise SigningLinkError(LinkProblem.REPLACED, agreement)
@@ -413,7 +409,7 @@ def sign_with_link(token: str, *, typed_name: str, path: str = "") -> Agreement:
     with transaction.atomic():
         # The link may have been used or replaced since the page was shown.
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        if not hmac.compare_digest(locked.signing_token_hash, _hash(token)):
+        if not hmac.compare_digest(locked.signing_token_hash, hash_token(token)):
             raise SigningLinkError(
                 LinkProblem.USED if locked.mentee_signed_at else LinkProblem.REPLACED, agreement
             )
@@ -446,14 +442,7 @@ def send_fresh_link(relationship: Relationship, *, path: str = "") -> NewLink:
     if agreement is None:
         return NewLink.NOTHING_TO_SIGN
     key = f"agreement-new-link:{relationship.pk}"
-    window = int(NEW_LINK_WINDOW.total_seconds())
-    cache.add(key, 0, window)
-    try:
-        asked = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        asked = 1
-    if asked > NEW_LINK_LIMIT:
+    if not ratelimit.allow(key, NEW_LINK_LIMIT, int(NEW_LINK_WINDOW.total_seconds())):
         return NewLink.LIMITED
     with transaction.atomic():
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
@@ -532,10 +521,6 @@ def _audit(agreement: Agreement, action: str, actor, fields, path: str) -> None:
     )
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def _email_after_commit(build, agreement: Agreement, token: str | None) -> None:
     """Send ``build(agreement, token)``'s messages once the transaction has committed,
     from freshly read rows, inside the agreement's organisation."""
@@ -557,7 +542,7 @@ def _email_after_commit(build, agreement: Agreement, token: str | None) -> None:
 
 def _agreement_url(agreement: Agreement) -> str:
     relationship = agreement.relationship
-    return _absolute(
+    return absolute_url(
         reverse(
             "mentoring:agreement_detail",
             args=[relationship.programme.organisation.slug, relationship.pk],
@@ -581,7 +566,7 @@ def _signing_request_email(agreement: Agreement, token: str | None) -> list[Emai
         expires = timezone.localtime(agreement.signing_token_expires_at).strftime("%-d %B %Y")
         lines += [
             "Read and sign the agreement here (no account needed):",
-            _absolute(reverse("agreement_sign_link", args=[token])),
+            absolute_url(reverse("agreement_sign_link", args=[token])),
             "",
             f"The link works once and until {expires}. If it stops working, the page it "
             "opens lets you ask for a new one.",

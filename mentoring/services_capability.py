@@ -11,8 +11,6 @@ field names only.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,8 +23,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
+from config.links import absolute_url
 from programmes import audit
 from programmes.models import AuditEvent, Programme
+from programmes.tokens import hash_token, new_token
 
 from .frameworks import add_default_framework, in_reading_order, reading_key
 from .models import (
@@ -341,10 +341,6 @@ def summary(mentee: Mentee) -> dict:
 # --- The line manager's link --------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def latest_link(mentee: Mentee) -> LineManagerLink | None:
     return mentee.line_manager_links.order_by("-created_at", "-pk").first()
 
@@ -354,7 +350,6 @@ def ask_line_manager(
     mentee: Mentee,
     *,
     actor,
-    base_url: str,
     path: str = "",
     now: datetime.datetime | None = None,
 ) -> LineManagerLink:
@@ -371,7 +366,7 @@ def ask_line_manager(
     LineManagerLink.objects.filter(mentee=mentee, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     link = LineManagerLink.objects.create(
         mentee=mentee,
         token_hash=hash_token(token),
@@ -386,7 +381,7 @@ def ask_line_manager(
         fields=["line_manager_email"],
         path=path,
     )
-    url = base_url.rstrip("/") + reverse("line_manager_priorities", args=[token])
+    url = absolute_url(reverse("line_manager_priorities", args=[token]))
     message = _line_manager_message(mentee, actor, url, link.expires_at)
     recipient = mentee.line_manager_email
     transaction.on_commit(

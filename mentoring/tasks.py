@@ -13,21 +13,18 @@ from __future__ import annotations
 import datetime
 
 from celery import shared_task
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
+from config.links import absolute_url
+from programmes.claims import claim_row
 from programmes.models import Organisation
 
 from . import services
 from .models import InactivityNudge, Relationship
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def quiet_relationships(organisation: Organisation, today: datetime.date):
@@ -62,12 +59,7 @@ def claim_nudge(nudge_pk: int, now: datetime.datetime) -> bool:
     join, PostgreSQL re-checks the condition on the newest row once a concurrent claim
     commits, so of two racing workers only one wins.
     """
-    rows = (
-        InactivityNudge.objects.with_scopes_disabled()
-        .filter(pk=nudge_pk, sent_at__isnull=True)
-        .update(sent_at=now)
-    )
-    return rows == 1
+    return claim_row(InactivityNudge, nudge_pk, sent_at__isnull=True, changes={"sent_at": now})
 
 
 def nudge_text(relationship: Relationship, days: int) -> tuple[str, str]:
@@ -75,7 +67,7 @@ def nudge_text(relationship: Relationship, days: int) -> tuple[str, str]:
     path = reverse(
         "mentoring:relationship_detail", args=[programme.organisation.slug, relationship.pk]
     )
-    link = _absolute(path)
+    link = absolute_url(path)
     subject = f"A gentle reminder about mentoring {mentee.full_name}"
     text = "\n".join(
         [

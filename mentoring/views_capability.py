@@ -298,7 +298,6 @@ def capability_ask_line_manager(request, organisation_slug, mentee_pk):
             service.ask_line_manager(
                 mentee,
                 actor=request.user,
-                base_url=request.build_absolute_uri("/"),
                 path=request.path,
             )
         except service.NoLineManagerEmail as refused:

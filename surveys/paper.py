@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from programmes import audit
+from programmes.claims import claim_row
 from programmes.models import AuditEvent
 
 from .instruments import freeze
@@ -84,13 +84,9 @@ def claim(invitation: SurveyInvitation, when) -> bool:
     A single-table UPDATE under ``scopes_disabled``: a scoped update would become an
     ``UPDATE ... WHERE id IN (SELECT ...)``, which two racing requests can both win.
     """
-    with scopes_disabled():
-        return (
-            SurveyInvitation.objects.filter(pk=invitation.pk, completed_at__isnull=True).update(
-                completed_at=when
-            )
-            == 1
-        )
+    return claim_row(
+        SurveyInvitation, invitation.pk, completed_at__isnull=True, changes={"completed_at": when}
+    )
 
 
 @transaction.atomic

@@ -35,9 +35,7 @@ import qrcode
 import qrcode.constants
 import qrcode.image.svg
 from celery import shared_task
-from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -46,14 +44,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from config import ratelimit
 from config.celery_app import OrganisationTask
+from config.links import absolute_url
 from mentoring.pdf import render_pdf
 from programmes import audit
 from programmes.models import AuditEvent, Organisation, Programme
+from programmes.tokens import hash_token, new_token
 
 from .models import Audience, SurveyInvitation, SurveyPoster, SurveyToken
 from .respond import link_url
-from .tokens import hash_token, new_token
 
 TICKET_SALT = "surveys.qr.download"
 TICKET_MAX_AGE = 15 * 60
@@ -66,17 +66,13 @@ POSTER_LIMIT_PER_IP = 30
 # --- Links ---------------------------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def personal_link(token: str) -> str:
     """The address a personal survey token opens: the respondent's page."""
     return link_url(token)
 
 
 def poster_link(poster: SurveyPoster) -> str:
-    return _absolute(reverse("survey_public:poster", args=[poster.code]))
+    return absolute_url(reverse("survey_public:poster", args=[poster.code]))
 
 
 # --- Drawing codes -------------------------------------------------------------------
@@ -308,12 +304,7 @@ def normalise_email(email: str) -> str:
 
 
 def _count(key: str) -> int:
-    cache.add(key, 0, POSTER_WINDOW)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, POSTER_WINDOW)
-        return 1
+    return ratelimit.hit(key, POSTER_WINDOW)
 
 
 def poster_ip_allowed(ip: str) -> bool:

@@ -12,20 +12,21 @@ import datetime
 import enum
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from config import ratelimit
+from config.links import absolute_url
 from programmes import audit
+from programmes.claims import claim_row
 from programmes.models import AuditEvent
+from programmes.tokens import hash_token, new_token
 
 from .instruments import freeze
 from .models import Audience, Question, SurveyInvitation, SurveyResponse, SurveyToken
-from .tokens import hash_token, new_token
 
 # A link whose survey has expired is opened again for this long when the person asks.
 REOPEN_DAYS = 14
@@ -99,14 +100,12 @@ def state_of(invitation: SurveyInvitation, today: datetime.date | None = None) -
 def mark_opened(invitation: SurveyInvitation) -> bool:
     """Record the first time a link was opened; True if this was it."""
     now = timezone.now()
-    rows = (
-        SurveyInvitation.objects.with_scopes_disabled()
-        .filter(pk=invitation.pk, opened_at__isnull=True)
-        .update(opened_at=now)
+    opened = claim_row(
+        SurveyInvitation, invitation.pk, opened_at__isnull=True, changes={"opened_at": now}
     )
-    if rows:
+    if opened:
         invitation.opened_at = now
-    return rows == 1
+    return opened
 
 
 def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
@@ -195,12 +194,9 @@ def submit(
         if missing:
             return Outcome.INCOMPLETE, missing
         now = timezone.now()
-        claimed = (
-            SurveyInvitation.objects.with_scopes_disabled()
-            .filter(pk=locked.pk, completed_at__isnull=True)
-            .update(completed_at=now)
-        )
-        if claimed != 1:
+        if not claim_row(
+            SurveyInvitation, locked.pk, completed_at__isnull=True, changes={"completed_at": now}
+        ):
             return Outcome.ALREADY, []
         response.submitted_at = now
         response.shared_with_mentor = share and locked.audience == Audience.MENTEE
@@ -222,14 +218,7 @@ def submit(
 
 
 def _within_limit(key: str, limit: int) -> bool:
-    window = int(LIMIT_WINDOW.total_seconds())
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        count = 1
-    return count <= limit
+    return ratelimit.allow(key, limit, int(LIMIT_WINDOW.total_seconds()))
 
 
 def allowed(email: str, ip: str) -> bool:
@@ -240,7 +229,7 @@ def allowed(email: str, ip: str) -> bool:
 
 
 def link_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("survey_public:respond_token", args=[token])
+    return absolute_url(reverse("survey_public:respond_token", args=[token]))
 
 
 def issue_link(invitation: SurveyInvitation, *, channel=SurveyToken.Channel.EMAIL) -> str:

@@ -30,12 +30,13 @@ from django.utils.formats import date_format
 
 from mentoring.models import Mentee
 from programmes.audit import record
+from programmes.claims import claim_row
 from programmes.models import AuditEvent
+from programmes.tokens import hash_token, new_token
 
 from .models import Audience, SurveyInvitation, SurveySend, SurveyToken
 from .respond import link_url
 from .scheduling import NO_SURVEYS_STAGES
-from .tokens import hash_token, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +91,9 @@ def claim(send_id: int, now: datetime.datetime) -> bool:
     would make it ``WHERE id IN (SELECT …)``, which PostgreSQL does not re-check
     against a concurrent claim).
     """
-    changed = (
-        SurveySend.objects.with_scopes_disabled()
-        .filter(_claimable(now), pk=send_id, sent_at__isnull=True)
-        .update(claimed_at=now)
+    return claim_row(
+        SurveySend, send_id, _claimable(now), sent_at__isnull=True, changes={"claimed_at": now}
     )
-    return changed == 1
 
 
 def _release(send_id: int, now: datetime.datetime) -> None:

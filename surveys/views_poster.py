@@ -10,12 +10,12 @@ organisation's scope.
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
+
+from config import ratelimit
 
 from . import qr
 from .forms_poster import PosterEmailForm
@@ -35,12 +35,7 @@ def _public(response):
     return response
 
 
-def _client_ip(request) -> str:
-    """The visitor's address, as the sign-in limits see it (trusted proxies honoured)."""
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
+_client_ip = ratelimit.client_ip
 
 
 def _too_many(request, poster: SurveyPoster):

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_scopes import scope
 
+from config import ratelimit
+
 from . import respond
 from .models import Audience
 from .question_forms import SectionForm, ShareForm, answer_rows, version_sections
@@ -47,8 +49,8 @@ def survey_page(view):
     return wrapped
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+# Behind a proxy every visitor would share REMOTE_ADDR, and so one limit.
+_client_ip = ratelimit.client_ip
 
 
 class AddressForm(forms.Form):

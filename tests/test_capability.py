@@ -742,7 +742,7 @@ def test_the_link_page_runs_in_its_own_organisation_only(
         cast.foreign_mentee.refresh_from_db()
     RelationshipFactory(mentee=cast.foreign_mentee, mentor=foreign_mentor)
     with scope(organisation=cast.other_org), django_capture_on_commit_callbacks(execute=True):
-        service.ask_line_manager(cast.foreign_mentee, actor=cast.other_admin, base_url="http://x")
+        service.ask_line_manager(cast.foreign_mentee, actor=cast.other_admin)
     with scope(organisation=cast.org):
         cast.programme.capabilities.filter(code="workload").update(title="HOME ONLY WORDING")
     response = client.get(reverse("line_manager_priorities", args=[token_from(mail.outbox[0])]))

@@ -6,6 +6,7 @@ from django_scopes import scope
 
 from matching.models import Exclusion
 from matching.services import pairing, pool
+from mentoring import services as mentoring_services
 from mentoring.models import Mentee, Relationship
 
 from .factories import MenteeFactory, MentorFactory, UserFactory
@@ -81,7 +82,7 @@ def test_ending_early_returns_the_mentee_and_excludes_the_pair(
             cast.mentee_record, cast.mentor_record, actor=cast.colleague
         )
         with django_capture_on_commit_callbacks(execute=True):
-            pairing.end_early(relationship, reason="Not working out", actor=cast.mentee)
+            mentoring_services.end_early(relationship, reason="Not working out", actor=cast.mentee)
         relationship.refresh_from_db()
         assert relationship.stage == Relationship.Stage.REMATCHED
         assert relationship.ended_by == cast.mentee

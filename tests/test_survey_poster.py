@@ -15,9 +15,9 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from programmes.models import AuditEvent
+from programmes.tokens import hash_token
 from surveys import qr
 from surveys.models import SurveyPoster, SurveyToken
-from surveys.tokens import hash_token
 
 from .factories import ProgrammeFactory
 from .test_survey_qr import dark_pixels, every_stored_value, first_page_png, pdf_pages, pdf_text

@@ -20,9 +20,9 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from programmes.models import AuditEvent
+from programmes.tokens import hash_token
 from surveys import qr
 from surveys.models import Audience, SurveyInvitation, SurveyToken
-from surveys.tokens import hash_token
 
 from .factories import MenteeFactory
 from .url_cases.surveys_qr import open_invitation

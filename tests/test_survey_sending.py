@@ -21,9 +21,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from mentoring.models import Mentee
+from programmes.tokens import hash_token
 from surveys import sending, tasks
 from surveys.models import Instrument, SurveyInvitation, SurveySend, SurveyToken
-from surveys.tokens import hash_token
 
 from .factories import MenteeFactory, MentorFactory
 from .test_survey_schedule import create, make_rule, pair

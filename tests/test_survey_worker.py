@@ -40,9 +40,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from config.celery_app import app
+from programmes.tokens import hash_token
 from surveys import scheduling, tasks
 from surveys.models import SurveyInvitation, SurveySend, SurveyToken
-from surveys.tokens import hash_token
 
 from .factories import (
     MenteeFactory,

@@ -18,7 +18,6 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
@@ -26,8 +25,9 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from config.links import absolute_url
 from mentoring.models import Mentee, Mentor, Relationship
-from programmes import audit
+from programmes import audit, claims
 from programmes.models import AuditEvent, Organisation, Programme
 
 from ..models import MatchRequest
@@ -41,10 +41,6 @@ class ChoiceRefused(ValidationError):
     """The request cannot be made or answered now; the message says why."""
 
 
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def lock_mentee(pk: int) -> None:
     """Lock the mentee's row (only that row) until the transaction ends.
 
@@ -54,16 +50,8 @@ def lock_mentee(pk: int) -> None:
 
 
 def claim_row(model: type[models.Model], pk: int, *, where: dict, changes: dict) -> bool:
-    """Change one row only if it still matches ``where``; True if this call changed it.
-
-    The row was found inside the organisation's scope. The UPDATE itself runs
-    without the scope's join, as a plain ``UPDATE … WHERE id = … AND …`` on one
-    table: PostgreSQL re-checks those conditions on the newest row once a
-    concurrent claim commits, so only one of two racing callers wins. (With the
-    join Django writes ``WHERE id IN (SELECT …)``, whose rows are not re-checked.)
-    """
-    rows = model.objects.with_scopes_disabled().filter(pk=pk, **where).update(**changes)
-    return rows == 1
+    """Change one row only if it still matches ``where`` (see ``programmes.claims``)."""
+    return claims.claim_row(model, pk, changes=changes, **where)
 
 
 # --- The mentee's side ----------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Making a pair and ending one early: the one place a relationship starts or is rematched.
+"""Making a pair: the one place a relationship starts, whichever way it was matched.
 
 Every route (a lead nurse's assignment, a published cohort draft, a mentor
 accepting a mentee's request, a mentee picking from a shortlist) ends in
 :func:`make_pair`, so the same checks hold everywhere: the mentee is waiting and
-has no open relationship, the mentor has a place, and the pair is not excluded.
+has no open relationship, the mentor has a place, and the pair is not excluded. (Ending
+early is mentoring's `end_early`; matching excludes the pair through its receiver.)
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from mentoring import access as mentoring_access
-from mentoring import services as mentoring_services
 from mentoring.models import Mentee, Mentor, Relationship
 from mentoring.services import with_caseload
 from programmes import audit
@@ -127,18 +126,3 @@ def make_pair(
             organisation_id = programme.organisation_id
             transaction.on_commit(lambda: send_match_emails.delay(organisation_id, relationship.pk))
     return relationship
-
-
-# --- Ending early and rematching ----------------------------------------------------
-
-# The rule and the change live in mentoring; matching's receiver (``matching.receivers``)
-# excludes the pair and e-mails both people.
-can_end_early = mentoring_access.can_end_early
-
-
-def end_early(relationship: Relationship, *, reason: str, actor, path: str = "") -> Relationship:
-    """End an open relationship early (see ``mentoring.services.end_early``)."""
-    try:
-        return mentoring_services.end_early(relationship, reason=reason, actor=actor, path=path)
-    except ValidationError as refused:
-        raise PairingRefused(refused.messages[0]) from refused
