@@ -129,3 +129,17 @@ def authenticator_count():
         return Authenticator.objects.filter(user=user).count()
 
     return count
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_state():
+    """Each test starts with Celery's process-wide "inside a worker" flag cleared.
+
+    An in-process worker (tests/test_celery_worker.py) sets it while its pool runs,
+    and its thread can set it again as it winds down; a later test in the same
+    process would then be refused ``result.get()`` on an eager task.
+    """
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
