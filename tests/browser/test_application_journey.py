@@ -40,7 +40,7 @@ def test_applicant_applies_and_admin_accepts(page, axe, cast, live_server):
 
     # The applicant needs no account.
     page.goto(f"/apply/{cast.org.slug}/{academy.pk}/")
-    assert page.get_by_role("heading", name="Apply to Research Mentoring Academy").is_visible()
+    expect(page.get_by_role("heading", name="Apply to Research Mentoring Academy")).to_be_visible()
     axe()
     page.get_by_label("Full name").fill("Ada Applicant")
     page.get_by_label("Email address").fill("ada.applicant@example.test")
@@ -58,7 +58,7 @@ def test_applicant_applies_and_admin_accepts(page, axe, cast, live_server):
     page.get_by_role("button", name="Submit application").click()
 
     summary = page.locator(".nhsuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "You chose Research funding as your first most important already" in (
         summary.inner_text()
     )
@@ -84,30 +84,30 @@ def test_applicant_applies_and_admin_accepts(page, axe, cast, live_server):
     # The admin reviews it.
     log_in_as(page, live_server, cast.owner)
     page.goto(f"/o/{cast.org.slug}/programmes/{academy.pk}/applications/")
-    assert page.get_by_role("heading", name="Applications", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Applications", exact=True)).to_be_visible()
     axe()
     page.get_by_role("link", name="Ada Applicant").click()
-    assert page.get_by_role("heading", name="Application from Ada Applicant").is_visible()
-    assert page.get_by_text("Professor Jo Bloggs").is_visible()
+    expect(page.get_by_role("heading", name="Application from Ada Applicant")).to_be_visible()
+    expect(page.get_by_text("Professor Jo Bloggs")).to_be_visible()
     axe()
     page.get_by_role("link", name="Accept or decline").click()
     axe()
     page.get_by_label("Accept", exact=True).check()
     page.get_by_role("button", name="Save decision").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.get_by_label("Accept", exact=True).is_checked()
     axe()
     page.get_by_label("Reason").fill("A strong fit for the spring cohort.")
     page.get_by_label("Trust").select_option(label="Home General Hospital (HGH)")
     page.get_by_role("button", name="Save decision").click()
 
-    assert page.get_by_text("We have emailed them").is_visible()
-    assert page.get_by_text("A strong fit for the spring cohort.").is_visible()
+    expect(page.get_by_text("We have emailed them")).to_be_visible()
+    expect(page.get_by_text("A strong fit for the spring cohort.")).to_be_visible()
     axe()
     assert len(mail.outbox) == 2 and "accepted" in mail.outbox[1].subject
     with scope(organisation=cast.org):
         assert Membership.objects.filter(user=application.applicant, role=Role.MENTEE).exists()
 
     page.get_by_role("link", name=re.compile("^Everything about Ada Applicant")).click()
-    assert page.get_by_role("heading", name="Ada Applicant", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Ada Applicant", level=1)).to_be_visible()
     axe()

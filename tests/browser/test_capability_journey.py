@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core import mail
 from django_scopes import scope, scopes_disabled
+from playwright.sync_api import expect
 
 from mentoring.models import Mentee, PriorityDomain, Relationship
 from tests.browser.test_sign_in_journey import log_in_as
@@ -52,7 +53,7 @@ def test_mentee_mentor_and_line_manager_use_the_self_assessment(page, axe, cast,
         "radio => { radio.checked = false; }"
     )
     page.get_by_role("button", name="Save my self-assessment").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.locator("fieldset").nth(1).get_by_label("Registration", exact=True).is_checked()
     axe()
     rate_every_capability(page, "Registration")
@@ -64,9 +65,9 @@ def test_mentee_mentor_and_line_manager_use_the_self_assessment(page, axe, cast,
     page.get_by_role("link", name="Rate your capabilities again").click()
     rate_every_capability(page, "Enhanced")
     page.get_by_role("button", name="Save my self-assessment").click()
-    assert page.get_by_role("heading", name="How the levels changed").is_visible()
+    expect(page.get_by_role("heading", name="How the levels changed")).to_be_visible()
     assert page.locator('[data-testid="chart-row"]').count() > 0
-    assert page.get_by_text("Registration to Enhanced: up 1 level").first.is_visible()
+    expect(page.get_by_text("Registration to Enhanced: up 1 level").first).to_be_visible()
     axe()
     page.get_by_role("link", name=re.compile("Assessment 1,")).click()
     axe()
@@ -84,7 +85,7 @@ def test_mentee_mentor_and_line_manager_use_the_self_assessment(page, axe, cast,
     # The mentor reads it, marks theirs and asks the line manager.
     log_in_as(page, live_server, cast.mentor)
     page.goto(f"/o/{cast.org.slug}/mentoring/relationships/{relationship.pk}/")
-    assert page.get_by_test_id("capability-panel").is_visible()
+    expect(page.get_by_test_id("capability-panel")).to_be_visible()
     axe()
     page.get_by_role("link", name="Home Mentee's self-assessment and priorities").click()
     axe()
@@ -98,20 +99,20 @@ def test_mentee_mentor_and_line_manager_use_the_self_assessment(page, axe, cast,
     token = re.search(r"/line-manager/([^/\s]+)/", mail.outbox[-1].body).group(1)
     page.context.clear_cookies()
     page.goto(f"/line-manager/{token}/")
-    assert page.get_by_role("heading", name="Priorities for Home's mentoring").is_visible()
+    expect(page.get_by_role("heading", name="Priorities for Home's mentoring")).to_be_visible()
     axe()
     page.get_by_role("button", name="Send my priorities").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     axe()
     page.locator('input[type="checkbox"]').nth(2).check()
     page.get_by_role("button", name="Send my priorities").click()
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     axe()
     page.goto(f"/line-manager/{token}/")
-    assert page.get_by_role("heading", name="This link has already been used").is_visible()
+    expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
     axe()
     page.goto("/line-manager/not-a-token/")
-    assert page.get_by_role("heading", name="This link does not work").is_visible()
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     axe()
 
     with scope(organisation=cast.org):
@@ -128,12 +129,12 @@ def test_admin_edits_the_framework(page, axe, cast, live_server):
     page.get_by_role("link", name=f"Framework of {cast.programme.name}").click()
     axe()
     page.get_by_role("button", name="Add capability").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     axe()
     page.get_by_label("Capability", exact=True).fill("Supports people at the end of life")
     page.get_by_label("Clinical practice").check()
     page.get_by_role("button", name="Add capability").click()
-    assert page.get_by_text("Supports people at the end of life").first.is_visible()
+    expect(page.get_by_text("Supports people at the end of life").first).to_be_visible()
     page.get_by_role("link", name="Change Supports people at the end of life").click()
     axe()
     page.get_by_label("Place in the pillar").fill("0")
@@ -141,5 +142,5 @@ def test_admin_edits_the_framework(page, axe, cast, live_server):
     page.get_by_role("link", name="Remove Supports people at the end of life").click()
     axe()
     page.get_by_role("button", name="Remove capability").click()
-    assert page.get_by_text("Removed: Supports people at the end of life").is_visible()
+    expect(page.get_by_text("Removed: Supports people at the end of life")).to_be_visible()
     axe()

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 from django_scopes import scope
+from playwright.sync_api import expect
 
 from programmes.models import Application, Attendance, Milestone, Programme
 from tests.browser.test_sign_in_journey import log_in_as
@@ -31,7 +32,7 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
     log_in_as(page, live_server, cast.owner)
 
     page.goto(f"/o/{cast.org.slug}/programmes/")
-    assert page.get_by_role("heading", name="Programmes", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Programmes", level=1)).to_be_visible()
     axe()
     page.get_by_role("link", name="Add a programme").click()
     axe()
@@ -40,8 +41,8 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
     page.get_by_label("Aims").fill("Keep research leadership in the NHS.")
     page.get_by_label("Relationship length in months").fill("sixty")
     page.get_by_role("button", name="Save programme").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
-    assert page.get_by_role("link", name="Enter the programme name").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    expect(page.get_by_role("link", name="Enter the programme name")).to_be_visible()
     assert page.get_by_label("Aims").input_value() == "Keep research leadership in the NHS."
     axe()
 
@@ -57,9 +58,9 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
     page.get_by_label("Runs in cohorts with applications (expressions of interest)").check()
     page.get_by_label("Applications are open").check()
     page.get_by_role("button", name="Save programme").click()
-    assert page.get_by_role("heading", name="Research Academy Mentoring", level=1).is_visible()
-    assert page.get_by_text("Match 20 mentees by the end of June").is_visible()
-    assert page.get_by_role("cell", name="Leadership development").is_visible()
+    expect(page.get_by_role("heading", name="Research Academy Mentoring", level=1)).to_be_visible()
+    expect(page.get_by_text("Match 20 mentees by the end of June")).to_be_visible()
+    expect(page.get_by_role("cell", name="Leadership development")).to_be_visible()
     axe()
 
     page.get_by_role("link", name="Change the matching criteria and their weights").click()
@@ -67,7 +68,7 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
     page.get_by_label("Weight for Leadership development").fill("5")
     page.get_by_label("Weight for Research funding").fill("0")
     page.get_by_role("button", name="Save criteria").click()
-    assert page.get_by_text("Switched off (weight 0): Research funding.").is_visible()
+    expect(page.get_by_text("Switched off (weight 0): Research funding.")).to_be_visible()
 
     page.get_by_role("link", name="Add a cohort").click()
     axe()
@@ -76,19 +77,22 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
     fill_date(page, "Applications close", today - datetime.timedelta(days=31))
     fill_date(page, "Cohort starts", starts)
     page.get_by_role("button", name="Save cohort").click()
-    assert page.get_by_role(
-        "link", name="Applications close must be the same as or after the date applications open"
-    ).is_visible()
+    expect(
+        page.get_by_role(
+            "link",
+            name="Applications close must be the same as or after the date applications open",
+        )
+    ).to_be_visible()
     axe()
     fill_date(page, "Applications close", today - datetime.timedelta(days=2))
     page.get_by_role("button", name="Save cohort").click()
-    assert page.get_by_role("heading", name="Cohort 1", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Cohort 1", level=1)).to_be_visible()
     axe()
 
     page.get_by_role("link", name="Add the standard timeline").click()
     axe()
     page.get_by_role("button", name="Add 7 milestones").click()
-    assert page.get_by_text("Added 7 milestones to Cohort 1").is_visible()
+    expect(page.get_by_text("Added 7 milestones to Cohort 1")).to_be_visible()
     axe()
     with scope(organisation=cast.org):
         programme = Programme.objects.get(name="Research Academy Mentoring")
@@ -115,13 +119,13 @@ def test_admin_creates_a_programme_adds_a_cohort_with_the_standard_timeline_and_
 
     page.get_by_role("link", name="Back to Cohort 1").click()
     page.get_by_role("link", name=re.compile(r"People who have not done orientation")).click()
-    assert page.get_by_role("cell", name="mentor@home.test").is_visible()
+    expect(page.get_by_role("cell", name="mentor@home.test")).to_be_visible()
     assert page.get_by_role("cell", name="mentee@home.test").count() == 0
     axe()
 
     page.get_by_role("link", name="Cohort 1").first.click()
     page.get_by_role("link", name="See the timeline of every cohort").click()
-    assert page.get_by_role("heading", name="Programme timeline").is_visible()
+    expect(page.get_by_role("heading", name="Programme timeline")).to_be_visible()
     due = page.get_by_test_id("due-next")
     assert "10 days to go" in due.inner_text()
     assert "Orientation (compulsory)" in due.inner_text()

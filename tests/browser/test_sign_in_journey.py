@@ -10,6 +10,7 @@ import time
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django_scopes import scope
+from playwright.sync_api import expect
 
 from programmes.models import Role, Trust
 from tests.conftest import PASSWORD
@@ -45,13 +46,13 @@ def test_admin_signs_in_sets_up_two_factor_switches_organisation_and_signs_out(p
     page.get_by_label("Email").fill("new.admin@home.test")
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.get_by_label("Email").input_value() == "new.admin@home.test"
     axe()
 
     sign_in(page, "new.admin@home.test")
     # Two organisations: the person chooses one.
-    assert page.get_by_role("heading", name="Your organisations").is_visible()
+    expect(page.get_by_role("heading", name="Your organisations")).to_be_visible()
     axe()
     page.get_by_role("link", name="Home Cancer Alliance").click()
 
@@ -70,11 +71,11 @@ def test_admin_signs_in_sets_up_two_factor_switches_organisation_and_signs_out(p
     axe()
 
     page.goto(f"/o/{cast.org.slug}/")
-    assert page.get_by_role("heading", name="Home Cancer Alliance", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Home Cancer Alliance", level=1)).to_be_visible()
     axe()
 
     page.get_by_role("link", name="People").first.click()
-    assert page.get_by_role("heading", name="People").is_visible()
+    expect(page.get_by_role("heading", name="People")).to_be_visible()
     axe()
 
     page.goto(f"/o/{cast.org.slug}/trusts/")
@@ -84,17 +85,17 @@ def test_admin_signs_in_sets_up_two_factor_switches_organisation_and_signs_out(p
     page.get_by_label("Name").fill("Home Hill Hospital")
     page.get_by_label("ODS code").fill("not valid!")
     page.get_by_role("button", name="Save trust").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.get_by_label("Name").input_value() == "Home Hill Hospital"
     axe()
     page.get_by_label("ODS code").fill("HHH")
     page.get_by_role("button", name="Save trust").click()
-    assert page.get_by_role("cell", name="Home Hill Hospital", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="Home Hill Hospital", exact=True)).to_be_visible()
     with scope(organisation=cast.org):
         assert Trust.objects.filter(ods_code="HHH").exists()
 
     page.goto(f"/o/{cast.org.slug}/audit/")
-    assert page.get_by_role("cell", name=re.compile("Home Hill Hospital")).first.is_visible()
+    expect(page.get_by_role("cell", name=re.compile("Home Hill Hospital")).first).to_be_visible()
     axe()
 
     # Switch to the other organisation, where this person is a mentor.
@@ -143,6 +144,6 @@ def test_every_page_a_role_can_open_passes_axe(page, axe, cast, live_server, per
         axe()
         opened += 1
     page.goto("/o/other/")
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     axe()
     assert opened >= 2

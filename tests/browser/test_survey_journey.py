@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from surveys.models import SurveyInvitation, SurveyResponse
 from tests.test_survey_respond import make_invitation
@@ -64,7 +65,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     page.goto(f"/s/{token}/")
     assert token not in page.url
     assert page.url.endswith(f"/s/i/{invitation.pk}/page/1/")
-    assert page.get_by_text("Page 1 of 5").is_visible()
+    expect(page.get_by_text("Page 1 of 5")).to_be_visible()
     phone.check()
 
     # Page 1: a gap is named and what was typed is kept.
@@ -73,7 +74,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     type_into(page, "Year", "2025")
     choose(page, "Have you had a mentor before?", "No")
     press(page, "Continue")
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert "Enter a number for" in page.locator(".nhsuk-error-summary").inner_text()
     assert page.get_by_label("Year", exact=True).input_value() == "2025"
     phone.check()
@@ -83,8 +84,8 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # Page 2: the five measures.
-    assert page.get_by_role("heading", name="How you feel about your work").is_visible()
-    assert page.get_by_text("Page 2 of 5").is_visible()
+    expect(page.get_by_role("heading", name="How you feel about your work")).to_be_visible()
+    expect(page.get_by_text("Page 2 of 5")).to_be_visible()
     phone.check()
     choose(page, "How confident do you feel in your current role?", "Slightly confident")
     choose(page, "Overall, how satisfied are you with your job?", "Satisfied")
@@ -94,11 +95,11 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # Page 3, then back: page 2 still has the answers.
-    assert page.get_by_text("Page 3 of 5").is_visible()
+    expect(page.get_by_text("Page 3 of 5")).to_be_visible()
     phone.check()
     choose(page, "multidisciplinary team", "Slightly confident")
     press(page, "Back")
-    assert page.get_by_text("Page 2 of 5").is_visible()
+    expect(page.get_by_text("Page 2 of 5")).to_be_visible()
     assert (
         page.get_by_role("group", name=re.compile("How confident do you feel in your current"))
         .get_by_label("Slightly confident", exact=True)
@@ -123,7 +124,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # Page 4: optional themes and goals.
-    assert page.get_by_text("Page 4 of 5").is_visible()
+    expect(page.get_by_text("Page 4 of 5")).to_be_visible()
     phone.check()
     choose(
         page, "Which of these would you like to explore", "Prioritising workload and managing time"
@@ -134,16 +135,16 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # The last step: check, share, see the survey name, submit.
-    assert page.get_by_role("heading", name="Check and submit your answers").is_visible()
-    assert page.get_by_text("Page 5 of 5").is_visible()
-    assert page.get_by_text("Feel at home in the lung MDT").is_visible()
+    expect(page.get_by_role("heading", name="Check and submit your answers")).to_be_visible()
+    expect(page.get_by_text("Page 5 of 5")).to_be_visible()
+    expect(page.get_by_text("Feel at home in the lung MDT")).to_be_visible()
     assert page.get_by_test_id("pseudonym").inner_text().count(invitation.pseudonym) == 1
     assert page.get_by_label(re.compile("^No, keep my answers")).is_checked()
     phone.check()
     choose(page, "Share this response with your mentor", "Yes, my mentor can read my answers")
     press(page, "Submit")
 
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     assert "You chose to share this response with your mentor" in page.content()
     phone.check()
 
@@ -160,7 +161,9 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
 
     # The link now says kindly that it was used.
     page.goto(f"/s/{token}/")
-    assert page.get_by_role("heading", name="This survey has already been completed").is_visible()
+    expect(
+        page.get_by_role("heading", name="This survey has already been completed")
+    ).to_be_visible()
     phone.check()
     assert phone.shots == 9
 
@@ -171,19 +174,19 @@ def test_link_problem_pages_fit_a_phone_and_pass_axe(page, axe, cast, live_serve
     phone = Phone(page, axe, tmp_path)
 
     page.goto(f"/s/{expired}/")
-    assert page.get_by_role("heading", name="This survey link has expired").is_visible()
+    expect(page.get_by_role("heading", name="This survey link has expired")).to_be_visible()
     phone.check()
     press(page, "E-mail me a new link")
-    assert page.get_by_role("heading", name="Check your e-mail").is_visible()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     phone.check()
 
     page.goto("/s/not-a-real-link/")
-    assert page.get_by_role("heading", name="This survey link does not work").is_visible()
+    expect(page.get_by_role("heading", name="This survey link does not work")).to_be_visible()
     phone.check()
     press(page, "E-mail me a new link")
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     phone.check()
     type_into(page, "Your work e-mail address", "someone@home.test")
     press(page, "E-mail me a new link")
-    assert page.get_by_role("heading", name="Check your e-mail").is_visible()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     phone.check()
