@@ -39,12 +39,12 @@ test: setup system-deps
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys --lint
+	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys evaluation --lint
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys --reformat
+	$(VENV)/bin/djlint templates programmes accounts mentoring matching surveys evaluation --reformat
 
 compose-check:
 	ENV_FILE=.env.example docker-compose -f docker-compose.yml --env-file .env.example config --quiet

@@ -7,6 +7,7 @@ of surfacing later as a confusing error deep inside Django or Celery.
 
 from __future__ import annotations
 
+import datetime
 import os
 
 import environ
@@ -86,3 +87,15 @@ def env_redis_url(name: str) -> str | None:
             f"{name} must start with redis://, rediss:// or unix://; got {url!r}."
         )
     return url
+
+
+def env_time(name: str, default: str) -> datetime.time:
+    """A time of day as HH:MM (24-hour), e.g. 02:00."""
+    value = env_str(name, default)
+    try:
+        hour, minute = (int(part) for part in value.split(":"))
+        return datetime.time(hour, minute)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a time of day as HH:MM, such as 02:00; got {value!r}."
+        ) from None

@@ -11,11 +11,28 @@ from .models import Mentee, Mentor
 
 
 def mentee_key(mentee: Mentee) -> str:
-    return mentee.programme.organisation.pseudonym(f"mentee:{mentee.pk}", prefix="ME")
+    return mentee_key_for(mentee.programme.organisation, mentee.pk)
 
 
 def mentor_key(mentor: Mentor) -> str:
-    return mentor.programme.organisation.pseudonym(f"mentor:{mentor.pk}", prefix="MR")
+    return mentor_key_for(mentor.programme.organisation, mentor.pk)
+
+
+def mentee_key_for(organisation, mentee_pk: int) -> str:
+    """The same key as :func:`mentee_key`, for code holding only the record's id."""
+    return organisation.pseudonym(f"mentee:{mentee_pk}", prefix="ME")
+
+
+def mentor_key_for(organisation, mentor_pk: int) -> str:
+    return organisation.pseudonym(f"mentor:{mentor_pk}", prefix="MR")
+
+
+def relationship_key_for(organisation, relationship_pk: int) -> str:
+    return organisation.pseudonym(f"relationship:{relationship_pk}", prefix="RL")
+
+
+def session_key_for(organisation, session_log_pk: int) -> str:
+    return organisation.pseudonym(f"session:{session_log_pk}", prefix="SN")
 
 
 def line_manager_key(organisation, email: str) -> str:

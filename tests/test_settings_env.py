@@ -1,3 +1,4 @@
+import datetime
 import os
 import subprocess
 import sys
@@ -90,3 +91,14 @@ def test_typed_helpers(monkeypatch):
     assert env.env_list("SOME_LIST", []) == ["a.example", "b.example"]
     monkeypatch.setenv("SOME_DB", "postgres://postgres@127.0.0.1:5432/mentoring")
     assert env.env_database("SOME_DB", "")["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_time_of_day_helper_refuses_a_bad_time(monkeypatch):
+    monkeypatch.setenv("SOME_TIME", "03:30")
+    assert env.env_time("SOME_TIME", "02:00") == datetime.time(3, 30)
+    monkeypatch.delenv("SOME_TIME")
+    assert env.env_time("SOME_TIME", "02:00") == datetime.time(2, 0)
+    for bad in ("25:00", "two o'clock", "02"):
+        monkeypatch.setenv("SOME_TIME", bad)
+        with pytest.raises(ImproperlyConfigured, match="SOME_TIME must be a time of day"):
+            env.env_time("SOME_TIME", "02:00")

@@ -20,6 +20,7 @@ from config.env import (
     env_list,
     env_redis_url,
     env_str,
+    env_time,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "mentoring",
     "matching",
     "surveys",
+    "evaluation",
     "demo",
 ]
 
@@ -142,6 +144,8 @@ else:
     }
 
 # --- Celery --------------------------------------------------------------------
+# When, on the 1st of each month, the previous month's exports are built (HH:MM).
+MONTHLY_EXPORT_AT = env_time("MONTHLY_EXPORT_AT", "02:00")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -178,6 +182,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-survey-emails": {
         "task": "surveys.tasks.send_survey_emails",
         "schedule": timedelta(minutes=5),
+    },
+    "build-monthly-exports": {
+        "task": "evaluation.tasks.build_previous_month_exports",
+        "schedule": crontab(
+            day_of_month=1, hour=MONTHLY_EXPORT_AT.hour, minute=MONTHLY_EXPORT_AT.minute
+        ),
     },
 }
 
@@ -292,8 +302,18 @@ STATICFILES_DIRS = [
 ]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Monthly exports: outside MEDIA_ROOT and never served as static files; downloads go
+# through an authorised, audited view. EXPORTS_STORAGE_BACKEND takes any Django
+# storage backend's dotted path (object storage in production).
+EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(VAR_DIR / "exports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "exports": {
+        "BACKEND": env_str(
+            "EXPORTS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(EXPORTS_ROOT)},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

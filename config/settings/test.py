@@ -24,3 +24,7 @@ DEMO_MODE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory: tests that fork a process (a build killed part way) need the
+    # child to see the same database. pytest-xdist adds a suffix per worker.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

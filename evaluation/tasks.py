@@ -1,0 +1,59 @@
+"""Evaluation's background jobs: the monthly anonymised export.
+
+Beat runs ``build_previous_month_exports`` on the 1st of each month (02:00 by
+default, ``MONTHLY_EXPORT_AT``); it fans out one task per organisation, which
+queues a build of each active programme's export for the month just ended. Each
+build is its own task, taking ids and re-entering the organisation's scope. All of
+them are safe to run twice or at once (``evaluation.exports``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from django.db import OperationalError
+
+from config.celery_app import OrganisationTask
+from programmes.models import Organisation, Programme
+
+from . import exports
+
+
+@shared_task
+def build_previous_month_exports(month: str | None = None) -> int:
+    """Monthly: queue last month's export of every active programme, per organisation."""
+    month = month or exports.previous_month().isoformat()
+    organisation_ids = list(
+        Organisation.objects.filter(programmes__status=Programme.Status.ACTIVE)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for organisation_id in organisation_ids:
+        queue_organisation_exports.delay(organisation_id, month)
+    return len(organisation_ids)
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)
+def queue_organisation_exports(self, organisation, month: str) -> int:
+    return exports.queue_scheduled_builds(organisation, datetime.date.fromisoformat(month))
+
+
+@shared_task(
+    base=OrganisationTask,
+    bind=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=60,
+)
+def build_monthly_export(self, organisation, export_id: int) -> bool:
+    """Build one export. The task's own id is the build's, so a retry of this task (after
+    a lost worker, say) takes over its own claim, and any other build waits its turn."""
+    built = exports.build_export(export_id, build_id=self.request.id)
+    return built is not None
+
+
+@shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=120)
+def notify_export_ready(self, organisation, export_id: int, build_id: str) -> int:
+    return exports.notify_ready(export_id, build_id)
