@@ -15,6 +15,7 @@ from django_scopes import scope
 from programmes.models import Membership, Organisation, Programme, Role, Trust
 
 from . import (
+    evaluation_exports,
     matching_records,
     papers_agreements,
     papers_capability,
@@ -241,6 +242,8 @@ class DemoSeeder:
                 ),
             ],
         )
+        # Last month's anonymised export, ready to download.
+        evaluation_exports.seed(programme)
 
     def seed_northshire(self, org: Organisation) -> None:
         trusts = self.trusts(org, NORTHSHIRE_TRUSTS)

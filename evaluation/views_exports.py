@@ -113,9 +113,14 @@ def export_status(request, organisation_slug, programme_pk, pk):
 @require_GET
 @role_required(*READERS)
 def export_download(request, organisation_slug, programme_pk, pk, kind):
-    """The workbook (.xlsx) or the zip of CSVs; recorded in the audit trail."""
+    """The workbook (.xlsx) or the zip of CSVs, with ``?download=1``; recorded in the audit
+    trail. Without it (a link opened by hand, a page checker) it goes to the export's page."""
     programme = _programme(request, programme_pk)
     export = _export(programme, pk)
+    if request.GET.get("download") != "1":
+        return redirect(
+            "evaluation:export_detail", request.organisation.slug, programme.pk, export.pk
+        )
     name = export.xlsx_name if kind == "xlsx" else export.csv_name
     if not name:
         raise Http404(NOT_FOUND)

@@ -500,16 +500,19 @@ def test_admin_builds_this_months_export_from_the_page_and_downloads_it(
     assert "/evaluation/exports/" in mail.outbox[0].body
     assert "Ottoline" not in mail.outbox[0].body
 
-    xlsx = client.get(
-        reverse("evaluation:export_xlsx", args=[cast.org.slug, busy_programme.pk, export.pk])
-    )
+    xlsx_url = reverse("evaluation:export_xlsx", args=[cast.org.slug, busy_programme.pk, export.pk])
+    # A bare link goes to the export's page; the page's links download.
+    assert client.get(xlsx_url).status_code == 302
+    assert f"{xlsx_url}?download=1" in detail
+    xlsx = client.get(xlsx_url, {"download": "1"})
     assert xlsx.status_code == 200
     assert xlsx["Content-Disposition"].startswith("attachment;")
     assert xlsx["Cache-Control"] == "private, no-store"
     body = b"".join(xlsx.streaming_content)
     assert body[:2] == b"PK"
     zipped = client.get(
-        reverse("evaluation:export_csv", args=[cast.org.slug, busy_programme.pk, export.pk])
+        reverse("evaluation:export_csv", args=[cast.org.slug, busy_programme.pk, export.pk]),
+        {"download": "1"},
     )
     archive = zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content)))
     mentees = list(csv.DictReader(io.StringIO(archive.read("mentees.csv").decode())))
@@ -562,7 +565,8 @@ def test_only_admins_and_evaluators_reach_exports(client, cast, person):
     client.force_login(getattr(cast, person))
     for name in ("export_list", "export_detail", "export_xlsx", "export_csv"):
         args = [cast.org.slug, cast.programme.pk] + ([] if name == "export_list" else [export.pk])
-        assert client.get(reverse(f"evaluation:{name}", args=args)).status_code == 404
+        url = reverse(f"evaluation:{name}", args=args)
+        assert client.get(url, {"download": "1"}).status_code == 404
 
 
 def test_list_page_runs_the_same_queries_however_many_exports(

@@ -133,3 +133,22 @@ def test_the_demo_shows_every_matching_model():
         draft = cohort_matching.propose(current, actor=None)
         assert draft.pairs.count() == 4
         assert [reason for reason, _ in draft.unmatched.values()] == ["no capacity"]
+
+
+def test_the_pilot_has_last_months_anonymised_export_ready_to_download():
+    from evaluation import exports
+    from evaluation.models import MonthlyExport
+
+    call_command("seed_demo")
+    wessex = Organisation.objects.get(slug="wessex")
+    with scope(organisation=wessex):
+        export = MonthlyExport.objects.get(programme__name="WCA Legacy Mentor Pilot")
+        first_file = export.xlsx_name
+        assert export.month == exports.previous_month()
+        assert export.status == MonthlyExport.Status.READY
+        assert exports.storage().exists(export.xlsx_name)
+        assert export.row_counts["Mentees"] > 0
+        assert export.row_counts["Sessions"] > 0
+    call_command("seed_demo")
+    with scope(organisation=wessex):
+        assert MonthlyExport.objects.get(pk=export.pk).xlsx_name == first_file
