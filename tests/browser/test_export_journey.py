@@ -4,6 +4,7 @@ finish and downloads the workbook; every page is checked with axe-core."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -85,4 +86,22 @@ def test_the_progress_page_updates_itself_when_the_build_finishes(page, axe, cas
     expect(page.get_by_role("link", name="Download the Excel workbook (.xlsx)")).to_be_visible(
         timeout=10_000
     )
+    axe()
+
+
+def test_evaluator_reads_baseline_versus_follow_up_with_its_charts(page, axe, cast, live_server):
+    from tests.test_outcomes_report import answer
+
+    for n, (before, after) in enumerate(
+        [(2, 3), (3, 4), (3, 3), (2, 4), (1, 2), (4, 4), (2, 4), (3, 5)]
+    ):
+        answer(cast.programme, "starter", f"ME-{n}", confidence_role=before, wellbeing=3)
+        answer(cast.programme, "closure", f"ME-{n}", confidence_role=after, wellbeing=4)
+    log_in_as(page, live_server, cast.evaluator)
+    page.goto(f"/o/{cast.org.slug}/programmes/{cast.programme.pk}/")
+    page.get_by_role("link", name="Baseline versus follow-up").click()
+    expect(page.get_by_role("heading", name="Baseline versus follow-up", level=1)).to_be_visible()
+    row = page.get_by_test_id("confidence_role-closure")
+    expect(row).to_contain_text("0.031")
+    expect(row.get_by_role("img")).to_have_accessible_name(re.compile("3 changed by \\+1"))
     axe()

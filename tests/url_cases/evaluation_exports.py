@@ -51,3 +51,5 @@ CASES = {
     "evaluation:export_xlsx": Case(READERS, built_export, ok_status=302),
     "evaluation:export_csv": Case(READERS, built_export, ok_status=302),
 }
+
+CASES["evaluation:outcomes"] = Case(READERS, programme)

@@ -1,0 +1,120 @@
+"""Baseline versus follow-up: each survey measure's paired change per mentee.
+
+A mentee's baseline is their starter survey; each follow-up wave (midpoint, closure,
+and 3, 6 and 12 months after) is paired with it by the mentee's pseudonym, so no
+name is needed to link the waves. A comparison with fewer than 8 pairs is shown as
+"<8" without statistics: a figure from so few people could point to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from programmes.models import Programme
+from surveys.models import SurveyResponse
+
+from .statistics import PairedChange, paired_change
+from .suppression import SUPPRESSED, THRESHOLD
+
+BASELINE = "starter"
+MEASURES = [
+    ("confidence_role", "Confidence in the role"),
+    ("job_satisfaction", "Job satisfaction"),
+    ("wellbeing", "Wellbeing at work"),
+    ("belonging", "Sense of belonging"),
+    ("intention_stay", "Intention to stay"),
+]
+FOLLOW_UPS = [
+    ("midpoint", "Midpoint"),
+    ("closure", "Closure"),
+    ("follow_up_3", "3 months after closure"),
+    ("follow_up_6", "6 months after closure"),
+    ("follow_up_12", "12 months after closure"),
+]
+SCALE = range(-4, 5)  # a change on a 5-point scale
+
+
+@dataclass
+class Comparison:
+    wave: str
+    label: str
+    change: PairedChange
+
+    @property
+    def suppressed(self) -> bool:
+        return 0 < self.change.n < THRESHOLD
+
+    @property
+    def n_shown(self) -> int | str:
+        return SUPPRESSED if self.suppressed else self.change.n
+
+    @property
+    def bars(self) -> list[dict]:
+        """The distribution of changes, for the chart: one bar per change from -4 to +4."""
+        counts = self.change.distribution
+        top = max(counts.values(), default=0) or 1
+        bars = []
+        for index, step in enumerate(SCALE):
+            count = counts.get(step, 0)
+            height = round(60 * count / top, 1)
+            bars.append(
+                {
+                    "change": f"{step:+d}" if step else "0",
+                    "direction": "up" if step > 0 else "down" if step < 0 else "same",
+                    "count": count,
+                    "x": index * 20 + 2,
+                    "y": round(64 - height, 1),
+                    "height": height,
+                }
+            )
+        return bars
+
+
+@dataclass
+class MeasureReport:
+    code: str
+    label: str
+    baseline_n: int
+    comparisons: list[Comparison]
+
+
+def _score(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= 5 else None
+
+
+def outcomes(programme: Programme) -> tuple[list[MeasureReport], int]:
+    """Each measure's comparisons, and how many mentees answered the starter survey."""
+    waves = [BASELINE, *(wave for wave, _ in FOLLOW_UPS)]
+    answers: dict[str, dict[str, dict]] = {}
+    responses = (
+        SurveyResponse.objects.filter(
+            programme=programme,
+            submitted_at__isnull=False,
+            wave__in=waves,
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("pseudonym", "wave", "answers")
+    )
+    for pseudonym, wave, given in responses.iterator(chunk_size=2000):
+        # The first submitted answer of a wave counts; a later duplicate does not.
+        answers.setdefault(wave, {}).setdefault(pseudonym, given or {})
+    baseline = answers.get(BASELINE, {})
+    reports = []
+    for code, label in MEASURES:
+        base_scores = {p: _score(a.get(code)) for p, a in baseline.items()}
+        base_scores = {p: s for p, s in base_scores.items() if s is not None}
+        comparisons = []
+        for wave, wave_label in FOLLOW_UPS:
+            before, after = [], []
+            for pseudonym, given in sorted(answers.get(wave, {}).items()):
+                later = _score(given.get(code))
+                if later is not None and pseudonym in base_scores:
+                    before.append(base_scores[pseudonym])
+                    after.append(later)
+            comparisons.append(Comparison(wave, wave_label, paired_change(before, after)))
+        reports.append(MeasureReport(code, label, len(base_scores), comparisons))
+    return reports, len(baseline)
