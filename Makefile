@@ -53,6 +53,7 @@ bench: setup
 	$(PY) bench/matching.py
 	$(PY) bench/pdf.py
 	$(PY) bench/surveys.py
+	$(PY) bench/export.py
 	$(PY) bench/run.py
 
 clean:

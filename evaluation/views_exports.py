@@ -95,8 +95,16 @@ def export_detail(request, organisation_slug, programme_pk, pk):
 @require_GET
 @role_required(*READERS)
 def export_status(request, organisation_slug, programme_pk, pk):
-    """Progress for the page to poll: no personal data, only the build's state."""
-    export = _export(_programme(request, programme_pk), pk)
+    """Progress for the page to poll: no personal data, only the build's state.
+
+    Only a request that asks for JSON gets it; a person who opens the link is taken to
+    the export's page."""
+    programme = _programme(request, programme_pk)
+    export = _export(programme, pk)
+    if "application/json" not in request.headers.get("Accept", ""):
+        return redirect(
+            "evaluation:export_detail", request.organisation.slug, programme.pk, export.pk
+        )
     response = JsonResponse(
         {
             "status": export.status,

@@ -542,9 +542,11 @@ def test_the_status_page_reports_progress_without_personal_data(client, cast):
     client.force_login(cast.evaluator)
     with scope(organisation=cast.org):
         export, _ = exports.request_export(cast.programme, this_month())
-    response = client.get(
-        reverse("evaluation:export_status", args=[cast.org.slug, cast.programme.pk, export.pk])
+    status_url = reverse(
+        "evaluation:export_status", args=[cast.org.slug, cast.programme.pk, export.pk]
     )
+    assert client.get(status_url).status_code == 302
+    response = client.get(status_url, headers={"accept": "application/json"})
     assert response.json() == {
         "status": "queued",
         "steps_done": 0,

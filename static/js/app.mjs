@@ -10,7 +10,10 @@ for (const panel of document.querySelectorAll("[data-poll-url]")) {
   const message = panel.querySelector("[data-poll-message]");
   const check = async () => {
     try {
-      const response = await fetch(panel.dataset.pollUrl, { credentials: "same-origin" });
+      const response = await fetch(panel.dataset.pollUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
       if (response.ok) {
         const state = await response.json();
         if (state.stale || (state.status !== "queued" && state.status !== "building")) {

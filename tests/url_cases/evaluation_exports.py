@@ -46,7 +46,9 @@ def built_export(cast, side):
 CASES = {
     "evaluation:export_list": Case(READERS, programme),
     "evaluation:export_detail": Case(READERS, export),
-    "evaluation:export_status": Case(READERS, export),
+    # JSON for the page's poll (Accept: application/json); a person opening it is sent
+    # to the export's page.
+    "evaluation:export_status": Case(READERS, export, ok_status=302),
     # Without ?download=1 the download links go to the export's page.
     "evaluation:export_xlsx": Case(READERS, built_export, ok_status=302),
     "evaluation:export_csv": Case(READERS, built_export, ok_status=302),
