@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from programmes import audit
-from programmes.access import role_required
+from programmes.access import programme_for, role_required
 from programmes.models import AuditEvent, Programme, Role
 
 from . import exports
@@ -27,14 +27,7 @@ READERS = (Role.ADMIN, Role.EVALUATOR)
 
 
 def _programme(request, pk) -> Programme:
-    programmes = request.organisation.programmes.all()
-    if not request.access.is_admin:
-        programmes = programmes.exclude(status=Programme.Status.DRAFT)
-    programme = programmes.filter(pk=pk).first()
-    if programme is None:
-        raise Http404(NOT_FOUND)
-    programme.organisation = request.organisation
-    return programme
+    return programme_for(request, pk)
 
 
 def _export(programme: Programme, pk) -> MonthlyExport:

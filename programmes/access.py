@@ -95,3 +95,21 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def programme_for(request, pk):
+    """A programme of the request's organisation that this person may open, or a 404.
+
+    Drafts are the admin's alone. The programme carries the organisation already
+    resolved for the request, so pages reading it run no extra query for it.
+    """
+    from .models import Programme
+
+    programmes = request.organisation.programmes.all()
+    if not request.access.is_admin:
+        programmes = programmes.exclude(status=Programme.Status.DRAFT)
+    programme = programmes.filter(pk=pk).first()
+    if programme is None:
+        raise Http404("No such page in this organisation.")
+    programme.organisation = request.organisation
+    return programme

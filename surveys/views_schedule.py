@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from programmes.access import role_required
+from programmes.access import programme_for, role_required
 from programmes.models import Programme, Role
 
 from . import scheduling, sending
@@ -31,14 +31,7 @@ PER_PAGE = 50
 
 
 def _programme(request, pk) -> Programme:
-    programmes = request.organisation.programmes.all()
-    if not request.access.is_admin:
-        programmes = programmes.exclude(status=Programme.Status.DRAFT)
-    programme = programmes.filter(pk=pk).first()
-    if programme is None:
-        raise Http404(NOT_FOUND)
-    programme.organisation = request.organisation
-    return programme
+    return programme_for(request, pk)
 
 
 def _rule(programme: Programme, pk) -> ScheduleRule:
