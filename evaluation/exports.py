@@ -30,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -42,7 +42,7 @@ from programmes.claims import claim_row
 from programmes.models import AuditEvent, Programme, Role
 
 from .models import MonthlyExport
-from .workbook import Builder, Column, Sheet
+from .workbook import Builder, Period, Sheet, first_month
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,10 @@ def previous_month(today: datetime.date | None = None) -> datetime.date:
 
 
 def available_months(programme: Programme, today: datetime.date | None = None):
-    """Months an export can be asked for: from the programme's first to the current one."""
-    today = today or timezone.localdate()
-    start = month_start(timezone.localtime(programme.created_at).date())
-    first_mentee = (
-        programme.mentees.order_by("identified_at").values_list("identified_at", flat=True).first()
-    )
-    if first_mentee is not None:
-        start = min(start, month_start(timezone.localtime(first_mentee).date()))
-    months, cursor = [], month_start(today)
+    """Months an export can be asked for, newest first: from the programme's first month
+    to the current one."""
+    start = first_month(programme)
+    months, cursor = [], month_start(today or timezone.localdate())
     while cursor >= start and len(months) < 120:
         months.append(cursor)
         cursor -= relativedelta(months=1)
@@ -104,8 +99,9 @@ def request_export(
     month = month_start(month)
     now = timezone.now()
     with transaction.atomic():
-        export, created = MonthlyExport.objects.get_or_create(programme=programme, month=month)
-        export = MonthlyExport.objects.select_for_update().get(pk=export.pk)
+        export, created = MonthlyExport.objects.select_for_update().get_or_create(
+            programme=programme, month=month
+        )
         if not created and export.in_progress and not is_stale(export, now):
             return export, False
         export.status = MonthlyExport.Status.QUEUED
@@ -147,27 +143,6 @@ def _csv_safe(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def dictionary_sheet(sheets: Iterable[Sheet]) -> Sheet:
-    columns = [
-        Column("sheet", "The sheet (and the CSV file) the column is in."),
-        Column("column", "The column's name, as in the sheet's first row."),
-        Column("meaning", "What the column holds."),
-        Column("allowed_values", "The values it may hold."),
-    ]
-    sheets = list(sheets)
-
-    def rows():
-        for sheet in sheets:
-            for column in sheet.columns:
-                yield [sheet.name, column.name, column.meaning, column.allowed]
-        for column in columns:
-            yield ["Data dictionary", column.name, column.meaning, column.allowed]
-
-    return Sheet(
-        "Data dictionary", "data_dictionary.csv", columns, rows, widths={0: 20, 1: 32, 2: 70}
-    )
 
 
 def write_files(sheets: list[Sheet], xlsx_path: Path, zip_path: Path, on_sheet=None) -> dict:
@@ -304,9 +279,7 @@ def build_export(export_pk: int, build_id: str | None = None) -> MonthlyExport |
 
     store = storage()
     sweep_partial_files(store)
-    builder = Builder(export.programme, export.month)
-    sheets = builder.sheets()
-    sheets.append(dictionary_sheet(sheets))
+    sheets = Builder(export.programme, export.month).sheets()
     claim_row(MonthlyExport, export.pk, build_id=build_id, changes={"steps_total": len(sheets)})
 
     temp = _temp_dir(store)
@@ -424,8 +397,10 @@ def notify_ready(export_pk: int, build_id: str) -> int:
         f"ready.\n\nSign in to download it:\n{link}\n\n"
         "The file holds pseudonymous keys only: no names, e-mail addresses or free text."
     )
-    for address in recipients:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    # One message each (nobody sees who else was told), over one connection.
+    send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients]
+    )
     return len(recipients)
 
 
@@ -438,23 +413,22 @@ def queue_scheduled_builds(organisation, month: datetime.date) -> int:
     An export already built after the month ended is left alone, so a second
     scheduler, or the job run twice, builds nothing more.
     """
-    month = month_start(month)
-    month_end_at = timezone.make_aware(
-        datetime.datetime.combine(month + relativedelta(months=1), datetime.time.min)
+    period = Period(month)
+    built = MonthlyExport.objects.filter(
+        programme__organisation=organisation,
+        month=period.start,
+        status=MonthlyExport.Status.READY,
+        built_at__gte=period.end_at,
+    ).values("programme_id")
+    programmes = (
+        organisation.programmes.filter(status=Programme.Status.ACTIVE)
+        .exclude(pk__in=built)
+        .order_by("pk")
     )
     queued = 0
-    programmes = organisation.programmes.filter(status=Programme.Status.ACTIVE).order_by("pk")
     for programme in programmes:
         programme.organisation = organisation
-        existing = programme.monthly_exports.filter(month=month).first()
-        if (
-            existing is not None
-            and existing.status == MonthlyExport.Status.READY
-            and existing.built_at
-            and existing.built_at >= month_end_at
-        ):
-            continue
-        _, started = request_export(programme, month, trigger=MonthlyExport.Trigger.SCHEDULE)
+        _, started = request_export(programme, period.start, trigger=MonthlyExport.Trigger.SCHEDULE)
         queued += int(started)
     return queued
 

@@ -9,6 +9,7 @@ name is needed to link the waves. A comparison with fewer than 8 pairs is shown 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from programmes.models import Programme
 from surveys.models import SurveyResponse
@@ -48,7 +49,7 @@ class Comparison:
     def n_shown(self) -> int | str:
         return SUPPRESSED if self.suppressed else self.change.n
 
-    @property
+    @cached_property
     def bars(self) -> list[dict]:
         """The distribution of changes, for the chart: one bar per change from -4 to +4."""
         counts = self.change.distribution

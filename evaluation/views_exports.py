@@ -26,10 +26,6 @@ NOT_FOUND = "No such page in this organisation."
 READERS = (Role.ADMIN, Role.EVALUATOR)
 
 
-def _programme(request, pk) -> Programme:
-    return programme_for(request, pk)
-
-
 def _export(programme: Programme, pk) -> MonthlyExport:
     export = programme.monthly_exports.filter(pk=pk).first()
     if export is None:
@@ -41,7 +37,7 @@ def _export(programme: Programme, pk) -> MonthlyExport:
 @role_required(*READERS)
 def export_list(request, organisation_slug, programme_pk):
     """The months built so far, and a form to build one now."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     months = exports.available_months(programme)
     form = ExportRequestForm(request.POST or None, months=months)
     if request.method == "POST" and form.is_valid():
@@ -69,16 +65,14 @@ def export_list(request, organisation_slug, programme_pk):
 @role_required(*READERS)
 def export_detail(request, organisation_slug, programme_pk, pk):
     """One month's export: its progress while building, then its sheets and downloads."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     export = _export(programme, pk)
-    sheets = [(name, count) for name, count in (export.row_counts or {}).items()]
     return render(
         request,
         "evaluation/exports/export_detail.html",
         {
             "programme": programme,
             "export": export,
-            "sheets": sheets,
             "stale": exports.is_stale(export),
             "downloaded_by": exports.downloaders([export], request.organisation).get(export.pk, []),
         },
@@ -92,7 +86,7 @@ def export_status(request, organisation_slug, programme_pk, pk):
 
     Only a request that asks for JSON gets it; a person who opens the link is taken to
     the export's page."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     export = _export(programme, pk)
     if "application/json" not in request.headers.get("Accept", ""):
         return redirect(
@@ -116,7 +110,7 @@ def export_status(request, organisation_slug, programme_pk, pk):
 def export_download(request, organisation_slug, programme_pk, pk, kind):
     """The workbook (.xlsx) or the zip of CSVs, with ``?download=1``; recorded in the audit
     trail. Without it (a link opened by hand, a page checker) it goes to the export's page."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     export = _export(programme, pk)
     if request.GET.get("download") != "1":
         return redirect(

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from programmes.access import role_required
+from programmes.access import programme_for, role_required
 
 from . import outcomes
 from .suppression import THRESHOLD
-from .views_exports import READERS, _programme
+from .views_exports import READERS
 
 
 @role_required(*READERS)
 def outcomes_report(request, organisation_slug, programme_pk):
     """Baseline versus follow-up for each survey measure."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     reports, baseline_n = outcomes.outcomes(programme)
     return render(
         request,

@@ -22,18 +22,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from mentoring.models import THEMES, Agreement, Mentee, Mentor, Relationship, SessionLog
+from mentoring.models import THEMES, Agreement, Mentee, Relationship, SessionLog
 from mentoring.pseudonyms import (
     mentee_key_for,
     mentor_key_for,
     relationship_key_for,
     session_key_for,
 )
+from mentoring.services import with_activity
 from programmes.models import Programme
-from surveys.models import Audience, Instrument, Question, SurveyInvitation, SurveyResponse
+from surveys.models import Audience, Instrument, Question, SurveyInvitation
 
 from .suppression import SUPPRESSED, THRESHOLD, suppress
 
@@ -54,7 +56,6 @@ class Sheet:
     file_name: str
     columns: list[Column]
     rows: Callable[[], Iterable[list]]
-    about: str = ""
     widths: dict[int, int] = field(default_factory=dict)
 
 
@@ -107,12 +108,29 @@ def months_between(earlier: datetime.date, later: datetime.date) -> int:
     return delta.years * 12 + delta.months
 
 
-STAGE_VALUES = ", ".join(value for value, _ in Relationship.Stage.choices)
-METHOD_VALUES = ", ".join(value for value, _ in SessionLog.Method.choices)
-THEME_VALUES = ", ".join(code for code, _ in THEMES)
-CHANNEL_VALUES = ", ".join(value for value, _ in SurveyInvitation.Channel.choices)
-INSTRUMENT_VALUES = ", ".join(value for value, _ in Instrument.Kind.choices)
+def first_month(programme: Programme) -> datetime.date:
+    """The programme's first month: when it was set up, or its first mentee identified."""
+    first = programme.created_at
+    earliest = (
+        programme.mentees.order_by("identified_at").values_list("identified_at", flat=True).first()
+    )
+    if earliest is not None:
+        first = min(first, earliest)
+    return timezone.localtime(first).date().replace(day=1)
+
+
+def values_of(choices) -> str:
+    """The stored values of a list of choices, for the data dictionary."""
+    return ", ".join(str(value) for value, _ in choices)
+
+
+STAGE_VALUES = values_of(Relationship.Stage.choices)
+METHOD_VALUES = values_of(SessionLog.Method.choices)
+THEME_VALUES = values_of(THEMES)
+CHANNEL_VALUES = values_of(SurveyInvitation.Channel.choices)
+INSTRUMENT_VALUES = values_of(Instrument.Kind.choices)
 KEY_NOTE = "A pseudonymous key: the same person has the same key every month."
+MENTEE_TRUST = Column("trust", "ODS code of the mentee's trust.")
 
 
 class Builder:
@@ -128,6 +146,8 @@ class Builder:
     # --- keys ------------------------------------------------------------------------
 
     def _key(self, kind: str, pk: int | None) -> str:
+        """A person's or a relationship's key, made once per build (they recur on many
+        rows); session keys are made as they come and not kept."""
         if pk is None:
             return ""
         cached = self._keys.get((kind, pk))
@@ -136,7 +156,6 @@ class Builder:
                 "mentee": mentee_key_for,
                 "mentor": mentor_key_for,
                 "relationship": relationship_key_for,
-                "session": session_key_for,
             }[kind]
             cached = self._keys[(kind, pk)] = maker(self.organisation, pk)
         return cached
@@ -144,13 +163,13 @@ class Builder:
     # --- shared look-ups -------------------------------------------------------------
 
     def relationships(self) -> dict[int, dict]:
-        """Every relationship started by the month's end, with its keys and trust."""
+        """Every relationship started by the month's end, with its trust and its sessions
+        held by then (``with_activity``, the count the relationship pages show)."""
         if self._relationships is None:
+            started = self.programme.relationships.filter(started_on__lt=self.period.end)
             self._relationships = {
                 row["pk"]: row
-                for row in Relationship.objects.filter(
-                    programme=self.programme, started_on__lt=self.period.end
-                )
+                for row in with_activity(started, held_before=self.period.end)
                 .order_by("started_on", "pk")
                 .values(
                     "pk",
@@ -165,6 +184,9 @@ class Builder:
                     "ended_on",
                     "closure_kind",
                     "continuing_informally",
+                    "sessions_count",
+                    "minutes_total",
+                    "last_session_on",
                 )
             }
         return self._relationships
@@ -175,12 +197,14 @@ class Builder:
             sessionlog__programme=self.programme,
             sessionlog__held_on__lt=self.period.end,
             relationship__programme=self.programme,
+            relationship__started_on__lt=self.period.end,
         )
 
     # --- sheets ----------------------------------------------------------------------
 
     def sheets(self) -> list[Sheet]:
-        return [
+        """Every sheet in order, the data dictionary of all of them last."""
+        sheets = [
             self.about_sheet(),
             self.mentees_sheet(),
             self.mentors_sheet(),
@@ -190,6 +214,7 @@ class Builder:
             self.answers_sheet(),
             self.summary_sheet(),
         ]
+        return [*sheets, dictionary_sheet(sheets)]
 
     def about_sheet(self) -> Sheet:
         columns = [Column("item", "What the value describes."), Column("value", "The value.")]
@@ -217,7 +242,7 @@ class Builder:
     def mentees_sheet(self) -> Sheet:
         columns = [
             Column("mentee_key", KEY_NOTE),
-            Column("trust", "ODS code of the mentee's trust."),
+            MENTEE_TRUST,
             Column("role", "The mentee's role, e.g. lung cancer CNS."),
             Column("specialism", "The mentee's specialism, e.g. the tumour site."),
             Column("band", "Agenda for Change band.", "e.g. 6, 7, 8a; blank if not recorded"),
@@ -231,13 +256,13 @@ class Builder:
             Column(
                 "identified_by",
                 "Who identified the mentee.",
-                ", ".join(v for v, _ in Mentee.IdentifiedBy.choices),
+                values_of(Mentee.IdentifiedBy.choices),
             ),
             Column("priority", "Priority for matching.", "high, medium, low"),
             Column(
                 "status",
                 "The mentee's status when the export was built.",
-                ", ".join(v for v, _ in Mentee.Status.choices),
+                values_of(Mentee.Status.choices),
             ),
             Column(
                 "days_waiting_for_match",
@@ -260,9 +285,7 @@ class Builder:
             today = timezone.localdate()
             waiting_until = min(self.period.last_day, today)
             mentees = (
-                Mentee.objects.filter(
-                    programme=self.programme, identified_at__lt=self.period.end_at
-                )
+                self.programme.mentees.filter(identified_at__lt=self.period.end_at)
                 .order_by("identified_at", "pk")
                 .values_list(
                     "pk",
@@ -345,7 +368,7 @@ class Builder:
                 if self._open_at_end(rel):
                     open_now[rel["mentor_id"]] += 1
             mentors = (
-                Mentor.objects.filter(programme=self.programme, created_at__lt=self.period.end_at)
+                self.programme.mentors.filter(created_at__lt=self.period.end_at)
                 .order_by("pk")
                 .values_list(
                     "pk",
@@ -387,13 +410,13 @@ class Builder:
             Column("relationship_key", "A pseudonymous key for the relationship."),
             Column("mentor_key", KEY_NOTE),
             Column("mentee_key", KEY_NOTE),
-            Column("trust", "ODS code of the mentee's trust."),
+            MENTEE_TRUST,
             Column("cross_trust", "The mentor works in another trust.", "Y, N"),
             Column("stage", "Stage of the mentor map when the export was built.", STAGE_VALUES),
             Column(
                 "matched_by",
                 "How the pair was matched.",
-                ", ".join(v for v, _ in Relationship.Route.choices),
+                values_of(Relationship.Route.choices),
             ),
             Column("start_month", "Month the relationship started.", "YYYY-MM"),
             Column("planned_end_month", "Month it is planned to end.", "YYYY-MM or blank"),
@@ -415,33 +438,21 @@ class Builder:
             Column(
                 "closure_reason",
                 "Reason the relationship closed.",
-                ", ".join(v for v, _ in Relationship.ClosureKind.choices) + ", or blank",
+                values_of(Relationship.ClosureKind.choices) + ", or blank",
             ),
             Column("continuing_informally", "The pair will continue informally.", "Y, N or blank"),
         ]
 
         def rows():
-            sessions: Counter = Counter()
-            minutes: Counter = Counter()
             methods: dict[int, Counter] = defaultdict(Counter)
-            last: dict[int, datetime.date] = {}
-            activity = (
+            for rel_id, method, count in (
                 self._session_links()
                 .values("relationship_id", "sessionlog__method")
-                .annotate(
-                    n=Count("pk"),
-                    m=Sum("sessionlog__duration_minutes"),
-                    d=Max("sessionlog__held_on"),
-                )
+                .annotate(n=Count("pk"))
                 .order_by()
-            )
-            for row in activity:
-                rel_id = row["relationship_id"]
-                sessions[rel_id] += row["n"]
-                minutes[rel_id] += row["m"] or 0
-                methods[rel_id][row["sessionlog__method"]] += row["n"]
-                if row["d"] and (rel_id not in last or row["d"] > last[rel_id]):
-                    last[rel_id] = row["d"]
+                .values_list("relationship_id", "sessionlog__method", "n")
+            ):
+                methods[rel_id][method] += count
             signed: dict[int, datetime.datetime] = {}
             for rel_id, mentor_at, mentee_at in (
                 Agreement.objects.filter(
@@ -477,10 +488,12 @@ class Builder:
                     month_of(ended),
                     yes_no(pk in signed),
                     month_of(signed.get(pk)),
-                    sessions[pk],
-                    float((Decimal(minutes[pk]) / 60).quantize(Decimal("0.1"), ROUND_HALF_UP)),
+                    rel["sessions_count"],
+                    float(
+                        (Decimal(rel["minutes_total"]) / 60).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                    ),
                     mix,
-                    month_of(last.get(pk)),
+                    month_of(rel["last_session_on"]),
                     rel["closure_kind"]
                     if ended or rel["stage"] == Relationship.Stage.CLOSED
                     else "",
@@ -504,13 +517,6 @@ class Builder:
 
         def rows():
             relationships = self.relationships()
-            sizes = dict(
-                self._session_links()
-                .values("sessionlog_id")
-                .annotate(n=Count("pk"))
-                .order_by()
-                .values_list("sessionlog_id", "n")
-            )
             links = (
                 self._session_links()
                 .order_by("sessionlog__held_on", "sessionlog_id", "relationship_id")
@@ -523,30 +529,40 @@ class Builder:
                     "sessionlog__themes",
                 )
             )
-            for log_id, rel_id, held_on, duration, method, themes in links.iterator(
-                chunk_size=CHUNK
-            ):
-                rel = relationships.get(rel_id)
-                if rel is None:
-                    continue
-                yield [
-                    self._key("session", log_id),
-                    self._key("relationship", rel_id),
-                    self._key("mentor", rel["mentor_id"]),
-                    self._key("mentee", rel["mentee_id"]),
-                    month_of(held_on),
-                    duration,
-                    method,
-                    sizes.get(log_id, 1),
-                    "; ".join(code for code in (themes or []) if code in _THEME_CODES),
-                ]
+            # Ordered by session, so a group session's rows come together and its size is
+            # known once the next session starts: one pass, nothing kept per session.
+            group: list[tuple] = []
+
+            def rows_of(group: list[tuple]):
+                session_key = session_key_for(self.organisation, group[0][0])
+                for _log_id, rel_id, held_on, duration, method, themes in group:
+                    rel = relationships[rel_id]
+                    yield [
+                        session_key,
+                        self._key("relationship", rel_id),
+                        self._key("mentor", rel["mentor_id"]),
+                        self._key("mentee", rel["mentee_id"]),
+                        month_of(held_on),
+                        duration,
+                        method,
+                        len(group),
+                        "; ".join(code for code in (themes or []) if code in _THEME_CODES),
+                    ]
+
+            for link in links.iterator(chunk_size=CHUNK):
+                if group and link[0] != group[0][0]:
+                    yield from rows_of(group)
+                    group = []
+                group.append(link)
+            if group:
+                yield from rows_of(group)
 
         return Sheet("Sessions", "sessions.csv", columns, rows)
 
     def invitations_sheet(self) -> Sheet:
         columns = [
             Column("person_key", KEY_NOTE),
-            Column("audience", "Who was asked.", ", ".join(v for v, _ in Audience.choices)),
+            Column("audience", "Who was asked.", values_of(Audience.choices)),
             Column("instrument", "The kind of survey.", INSTRUMENT_VALUES),
             Column("instrument_version", "Version of the survey's questions."),
             Column("wave", "The wave of the programme's schedule, e.g. starter, midpoint."),
@@ -562,9 +578,7 @@ class Builder:
 
         def rows():
             invitations = (
-                SurveyInvitation.objects.filter(
-                    programme=self.programme, due_on__lt=self.period.end
-                )
+                self.programme.survey_invitations.filter(due_on__lt=self.period.end)
                 .annotate(
                     reminders=Count(
                         "sends",
@@ -618,18 +632,12 @@ class Builder:
         Returns the codes, each version's {code: (kind, allowed choice values)}, and a
         dictionary column per code.
         """
-        version_ids = (
-            SurveyResponse.objects.filter(
-                programme=self.programme,
-                submitted_at__isnull=False,
-                submitted_at__lt=self.period.end_at,
-            )
-            .order_by()
-            .values_list("version_id", flat=True)
-            .distinct()
-        )
+        version_ids = self._submitted().order_by().values_list("version_id", flat=True).distinct()
         questions = (
-            Question.objects.filter(section__version_id__in=list(version_ids))
+            Question.objects.filter(
+                section__version__instrument__programme=self.programme,
+                section__version_id__in=list(version_ids),
+            )
             .exclude(kind=Question.Kind.TEXT)
             .select_related("section__version__instrument")
             .order_by(
@@ -669,11 +677,7 @@ class Builder:
 
         def rows():
             responses = (
-                SurveyResponse.objects.filter(
-                    programme=self.programme,
-                    submitted_at__isnull=False,
-                    submitted_at__lt=self.period.end_at,
-                )
+                self._submitted()
                 .order_by("submitted_at", "pk")
                 .values_list(
                     "pseudonym",
@@ -734,65 +738,84 @@ class Builder:
         )
 
     def summary_months(self) -> list[str]:
-        first = self.programme.created_at
-        starts = [
-            d
-            for d in (
-                Mentee.objects.filter(programme=self.programme)
-                .order_by("identified_at")
-                .values_list("identified_at", flat=True)
-                .first(),
-                first,
-            )
-            if d is not None
-        ]
-        start = timezone.localtime(min(starts)).date().replace(day=1)
-        start = min(start, self.period.start)
-        months = []
-        cursor = start
+        months, cursor = [], min(first_month(self.programme), self.period.start)
         while cursor <= self.period.start:
             months.append(month_of(cursor))
             cursor += relativedelta(months=1)
         return months
 
     def summary_counts(self) -> Counter:
-        """(trust, month, measure) -> count, up to the end of the export's month."""
+        """(trust, month, measure) -> count, up to the end of the export's month.
+
+        Counted by the database, grouped by trust and month, so the Summary costs a few
+        small queries however many sessions and responses there are.
+        """
         counts: Counter = Counter()
-        mentees = (
-            Mentee.objects.filter(programme=self.programme, identified_at__lt=self.period.end_at)
-            .order_by()
-            .values_list("trust__ods_code", "identified_at")
-        )
-        for trust, identified_at in mentees.iterator(chunk_size=CHUNK):
-            counts[(trust, month_of(identified_at), "mentees_identified")] += 1
+        grouped = [
+            (
+                "mentees_identified",
+                self.programme.mentees.filter(identified_at__lt=self.period.end_at),
+                "identified_at",
+                ("trust__ods_code",),
+            ),
+            (
+                "sessions_held",
+                self._session_links(),
+                "sessionlog__held_on",
+                ("relationship__mentee__trust__ods_code",),
+            ),
+            (
+                "survey_responses",
+                self._submitted(),
+                "submitted_at",
+                ("invitation__mentee__trust__ods_code", "invitation__mentor__trust__ods_code"),
+            ),
+        ]
+        for measure, queryset, when, trusts in grouped:
+            rows = (
+                queryset.annotate(month=TruncMonth(when))
+                .values(*trusts, "month")
+                .annotate(n=Count("pk"))
+                .order_by()
+                .values_list(*trusts, "month", "n")
+            )
+            for *trust, month, n in rows:
+                owner = next((code for code in trust if code), UNKNOWN_TRUST)
+                counts[(owner, month_of(month), measure)] += n
         for rel in self.relationships().values():
             trust = rel["mentee__trust__ods_code"]
             if rel["stage"] != Relationship.Stage.DECLINED:
                 counts[(trust, month_of(rel["started_on"]), "pairs_matched")] += 1
             if rel["ended_on"] and rel["ended_on"] < self.period.end:
                 counts[(trust, month_of(rel["ended_on"]), "pairs_closed")] += 1
-        trusts_of = {pk: rel["mentee__trust__ods_code"] for pk, rel in self.relationships().items()}
-        sessions = self._session_links().values_list("relationship_id", "sessionlog__held_on")
-        for rel_id, held_on in sessions.iterator(chunk_size=CHUNK):
-            if rel_id in trusts_of:
-                counts[(trusts_of[rel_id], month_of(held_on), "sessions_held")] += 1
-        responses = (
-            SurveyResponse.objects.filter(
-                programme=self.programme,
-                submitted_at__isnull=False,
-                submitted_at__lt=self.period.end_at,
-            )
-            .order_by()
-            .values_list(
-                "invitation__mentee__trust__ods_code",
-                "invitation__mentor__trust__ods_code",
-                "submitted_at",
-            )
-        )
-        for mentee_trust, mentor_trust, submitted_at in responses.iterator(chunk_size=CHUNK):
-            trust = mentee_trust or mentor_trust or UNKNOWN_TRUST
-            counts[(trust, month_of(submitted_at), "survey_responses")] += 1
         return counts
+
+    def _submitted(self):
+        """Survey responses submitted by the month's end."""
+        return self.programme.survey_responses.filter(
+            submitted_at__isnull=False, submitted_at__lt=self.period.end_at
+        )
+
+
+def dictionary_sheet(sheets: Iterable[Sheet]) -> Sheet:
+    columns = [
+        Column("sheet", "The sheet (and the CSV file) the column is in."),
+        Column("column", "The column's name, as in the sheet's first row."),
+        Column("meaning", "What the column holds."),
+        Column("allowed_values", "The values it may hold."),
+    ]
+    sheets = list(sheets)
+
+    def rows():
+        for sheet in sheets:
+            for column in sheet.columns:
+                yield [sheet.name, column.name, column.meaning, column.allowed]
+        for column in columns:
+            yield ["Data dictionary", column.name, column.meaning, column.allowed]
+
+    return Sheet(
+        "Data dictionary", "data_dictionary.csv", columns, rows, widths={0: 20, 1: 32, 2: 70}
+    )
 
 
 UNKNOWN_TRUST = "unknown"

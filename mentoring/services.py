@@ -411,24 +411,26 @@ def refer_again(mentee: Mentee, *, reason_label: str, actor, path: str = "") -> 
 # --- Activity of relationships: sessions, agreement, needs attention ----------------
 
 
-def with_activity(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
+def with_activity(
+    relationships: QuerySet[Relationship], *, held_before: datetime.date | None = None
+) -> QuerySet[Relationship]:
     """Annotate each relationship with its sessions in one query, whatever their number.
 
     ``sessions_count`` and ``minutes_total`` count every log entry linked to the
     relationship (a group session counts once for each relationship in it);
     ``last_session_on`` is the latest; ``gap_since`` is that date or, with no
-    session yet, the start of the relationship.
+    session yet, the start of the relationship. ``held_before`` counts only sessions
+    held before that day (a report for a past month).
     """
     from django.db.models import DateField, IntegerField, Max, OuterRef, Subquery, Sum
     from django.db.models.functions import Coalesce
 
     from .models import SessionLog
 
-    links = (
-        SessionLog.relationships.through.objects.filter(relationship_id=OuterRef("pk"))
-        .order_by()
-        .values("relationship_id")
-    )
+    links = SessionLog.relationships.through.objects.filter(relationship_id=OuterRef("pk"))
+    if held_before is not None:
+        links = links.filter(sessionlog__held_on__lt=held_before)
+    links = links.order_by().values("relationship_id")
     return relationships.annotate(
         sessions_count=Coalesce(
             Subquery(links.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),

@@ -30,10 +30,6 @@ PER_PAGE = 50
 # --- Access helpers: the same 404 for "missing" and "not yours" --------------------
 
 
-def _programme(request, pk) -> Programme:
-    return programme_for(request, pk)
-
-
 def _rule(programme: Programme, pk) -> ScheduleRule:
     rule = programme.schedule_rules.select_related("instrument").filter(pk=pk).first()
     if rule is None:
@@ -48,7 +44,7 @@ def _rule(programme: Programme, pk) -> ScheduleRule:
 @role_required(Role.ADMIN)
 def schedule(request, organisation_slug, programme_pk):
     """The programme's waves: survey, who answers, when, reminders, on or off."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     rules = list(
         programme.schedule_rules.select_related("instrument").order_by(
             "-active", "offset_months", "offset_days", "pk"
@@ -95,17 +91,17 @@ def _rule_form(request, programme: Programme, rule: ScheduleRule | None):
 
 @role_required(Role.ADMIN)
 def schedule_rule_create(request, organisation_slug, programme_pk):
-    return _rule_form(request, _programme(request, programme_pk), None)
+    return _rule_form(request, programme_for(request, programme_pk), None)
 
 
 @role_required(Role.ADMIN)
 def schedule_rule_edit(request, organisation_slug, programme_pk, pk):
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     return _rule_form(request, programme, _rule(programme, pk))
 
 
 def _set_active(request, programme_pk, pk, active: bool):
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     rule = _rule(programme, pk)
     if request.method == "POST":
         changed = scheduling.set_active(rule, active, actor=request.user, path=request.path)
@@ -137,7 +133,7 @@ def schedule_rule_activate(request, organisation_slug, programme_pk, pk):
 @role_required(Role.ADMIN)
 def schedule_standard(request, organisation_slug, programme_pk):
     """Preview the standard schedule; a POST adds the waves the programme lacks."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     present = set(programme.schedule_rules.values_list("wave", flat=True))
     if request.method == "POST":
         added = scheduling.add_standard_schedule(programme, actor=request.user, path=request.path)
@@ -199,7 +195,7 @@ def wave_counts(programme: Programme, today) -> dict[str, dict]:
 
 @role_required(Role.ADMIN, Role.EVALUATOR)
 def waves(request, organisation_slug, programme_pk):
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     counts = wave_counts(programme, timezone.localdate())
     rules = list(
         programme.schedule_rules.select_related("instrument").order_by(
@@ -237,7 +233,7 @@ def _status(invitation: SurveyInvitation, today) -> tuple[str, str]:
 @role_required(Role.ADMIN, Role.EVALUATOR)
 def wave_detail(request, organisation_slug, programme_pk, wave):
     """The invitations of one wave, by pseudonym, with what was sent and answered."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     rule = programme.schedule_rules.select_related("instrument").filter(wave=wave).first()
     now = timezone.now()
     today = timezone.localdate(now)
@@ -280,7 +276,7 @@ def wave_detail(request, organisation_slug, programme_pk, wave):
 @role_required(Role.ADMIN)
 def invitation_resend(request, organisation_slug, programme_pk, pk):
     """Send one person's survey again now (POST); a GET goes back to the wave."""
-    programme = _programme(request, programme_pk)
+    programme = programme_for(request, programme_pk)
     invitation = (
         programme.survey_invitations.select_related("rule", "programme__organisation")
         .filter(pk=pk)

@@ -647,3 +647,51 @@ def test_exports_are_stored_outside_the_public_media_folder_and_never_served_by_
     client.force_login(cast.owner)
     for prefix in ("/media/", "/static/", "/"):
         assert client.get(prefix + export.xlsx_name).status_code == 404
+
+
+def test_a_group_session_is_one_session_key_with_a_row_for_each_pair(cast):
+    with scopes_disabled():
+        mentor = MentorFactory(programme=cast.programme, user=UserFactory(), trust=cast.trust)
+        first = RelationshipFactory(mentor=mentor, mentee=cast.mentee_record)
+        second = RelationshipFactory(mentor=mentor, mentee=cast.mentee_other_trust)
+        held_on = timezone.localdate()
+        group = SessionLog.objects.create(
+            programme=cast.programme,
+            mentor=mentor,
+            held_on=held_on,
+            duration_minutes=60,
+            method="group",
+            summary="Group session",
+        )
+        group.relationships.add(first, second)
+        solo = SessionLog.objects.create(
+            programme=cast.programme,
+            mentor=mentor,
+            held_on=held_on,
+            duration_minutes=30,
+            method="phone",
+            summary="A call",
+        )
+        solo.relationships.add(first)
+    export = build(cast.programme)
+    sessions = sheet_rows(export, "Sessions")
+    assert sorted((row["method"], row["group_size"]) for row in sessions) == [
+        ("group", 2),
+        ("group", 2),
+        ("phone", 1),
+    ]
+    group_keys = {row["session_key"] for row in sessions if row["method"] == "group"}
+    assert len(group_keys) == 1
+    assert {row["relationship_key"] for row in sessions if row["method"] == "group"} == {
+        row["relationship_key"] for row in sheet_rows(export, "Relationships")
+    }
+    pairs = {row["mentee_key"]: row for row in sheet_rows(export, "Relationships")}
+    with scopes_disabled():
+        assert pairs[mentee_key(cast.mentee_record)]["sessions"] == 2
+        assert pairs[mentee_key(cast.mentee_record)]["total_hours"] == 1.5
+        assert pairs[mentee_key(cast.mentee_other_trust)]["sessions"] == 1
+    summary = {(row["trust"], row["month"]): row for row in sheet_rows(export, "Summary")}
+    month = f"{held_on:%Y-%m}"
+    # Three sessions in all across two trusts: small counts, shown as <8.
+    assert summary[("HGH", month)]["sessions_held"] == "<8"
+    assert summary[("HCH", month)]["sessions_held"] == "<8"
