@@ -131,6 +131,8 @@ class Mentee(models.Model):
     outside_scope_exception = models.BooleanField(default=False)
     exception_reason = models.TextField(blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    # Retention: the day the mentee left the role they were mentored in, when known.
+    left_role_on = models.DateField("date left the role", null=True, blank=True)
     identified_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

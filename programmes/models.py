@@ -288,6 +288,14 @@ class Programme(models.Model):
         blank=True,
         help_text="Questions applicants must answer yes to, one per line.",
     )
+    # The date the evaluation measures organisational change from: metrics of its month
+    # are the baseline, and those 3, 6 and 12 months later the follow-ups.
+    baseline_on = models.DateField(
+        "baseline date",
+        null=True,
+        blank=True,
+        help_text="Organisational metrics are compared with this month's figures.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 

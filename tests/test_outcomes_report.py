@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from evaluation import outcomes
+from evaluation.reports import outcomes
 from surveys.instruments import default_instrument, latest_version
 from surveys.models import Instrument, SurveyResponse
 

@@ -14,8 +14,9 @@ from functools import cached_property
 from programmes.models import Programme
 from surveys.models import SurveyResponse
 
-from .statistics import PairedChange, paired_change
-from .suppression import SUPPRESSED, THRESHOLD
+from ..statistics import PairedChange, paired_change
+from ..suppression import SUPPRESSED, THRESHOLD
+from .base import Report, Table, register
 
 BASELINE = "starter"
 MEASURES = [
@@ -119,3 +120,79 @@ def outcomes(programme: Programme) -> tuple[list[MeasureReport], int]:
             comparisons.append(Comparison(wave, wave_label, paired_change(before, after)))
         reports.append(MeasureReport(code, label, len(base_scores), comparisons))
     return reports, len(baseline)
+
+
+def _round(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def measure_table(report: MeasureReport) -> Table:
+    """One measure's comparisons as shown: suppressed rows carry "<8" and no statistics."""
+    rows = []
+    for row in report.comparisons:
+        change = row.change
+        if change.n and not row.suppressed:
+            rows.append(
+                [
+                    row.label,
+                    change.n,
+                    _round(change.mean, 2),
+                    _round(change.ci_low, 2),
+                    _round(change.ci_high, 2),
+                    _round(change.median, 1),
+                    _round(change.p_value, 3),
+                    _round(change.effect_r, 2),
+                ]
+            )
+        else:
+            rows.append([row.label, row.n_shown, None, None, None, None, None, None])
+    return Table(
+        key=f"change-{report.code}",
+        title=f"{report.label}: change from the starter survey",
+        columns=[
+            "Compared with",
+            "n (pairs)",
+            "Mean change",
+            "95% CI low",
+            "95% CI high",
+            "Median change",
+            "p (Wilcoxon)",
+            "Effect size r",
+        ],
+        rows=rows,
+        note=f"n is the mentees who answered {report.label.lower()} in both surveys; "
+        f"fewer than {THRESHOLD} pairs are shown as {SUPPRESSED} without statistics.",
+    )
+
+
+@register(
+    "outcomes",
+    "Baseline versus follow-up",
+    "How confidence, job satisfaction, wellbeing, belonging and intention to stay change "
+    "from the starter survey",
+    order=20,
+)
+def build(programme: Programme) -> Report:
+    reports, baseline_n = outcomes(programme)
+    tables = [measure_table(r) for r in reports]
+    missing = []
+    if not baseline_n:
+        missing.append(
+            "No mentee has answered the starter survey yet, so there is no baseline to "
+            "compare with."
+        )
+    return Report(
+        key="outcomes",
+        title="Baseline versus follow-up",
+        template="evaluation/reports/_outcomes.html",
+        context={
+            "measures": list(zip(reports, tables, strict=True)),
+            "baseline_n": baseline_n,
+            "threshold": THRESHOLD,
+            "any_pairs": any(c.change.n for r in reports for c in r.comparisons),
+        },
+        tables=tables,
+        sections=[("survey-measures", "Survey measures")]
+        + [(f"measure-{r.code}", r.label) for r in reports],
+        missing=missing,
+    )
