@@ -5,6 +5,8 @@ app_name = "evaluation"
 urlpatterns = [
     # The monthly anonymised export of each programme: built, listed, downloaded.
     path("exports/", include("evaluation.urls_exports")),
-    # Reports: baseline versus follow-up.
+    # Reports: each registered report's page, its PDF and .xlsx.
     path("reports/", include("evaluation.urls_reports")),
+    # Organisational metrics, the baseline date and comparison groups.
+    path("metrics/", include("evaluation.urls_metrics")),
 ]

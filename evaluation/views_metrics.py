@@ -1,0 +1,1 @@
+"""Organisational metrics per trust and month, and comparison groups for retention."""
