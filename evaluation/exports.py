@@ -191,7 +191,7 @@ def write_files(sheets: list[Sheet], xlsx_path: Path, zip_path: Path, on_sheet=N
     return counts
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -199,7 +199,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _temp_dir(store: Storage) -> Path:
+def temp_dir(store: Storage) -> Path:
     """Where builds write: inside a local storage's folder (so a rename moves the file
     into place), or the system's temporary folder for a remote storage."""
     if isinstance(store, FileSystemStorage):
@@ -214,7 +214,7 @@ def sweep_partial_files(store: Storage, older_than: datetime.timedelta = STALE_A
     """Remove temporary files that builds which died left behind."""
     cut_off = time.time() - older_than.total_seconds()
     removed = 0
-    for path in _temp_dir(store).glob(f"*{PART_SUFFIX}"):
+    for path in temp_dir(store).glob(f"*{PART_SUFFIX}"):
         try:
             if path.stat().st_mtime < cut_off:
                 path.unlink()
@@ -224,7 +224,7 @@ def sweep_partial_files(store: Storage, older_than: datetime.timedelta = STALE_A
     return removed
 
 
-def _store(store: Storage, local: Path, name: str) -> str:
+def store_file(store: Storage, local: Path, name: str) -> str:
     """Put a finished file in the storage under ``name``; return the name it got.
 
     A local folder gets an atomic rename, so the final path never holds part of a file;
@@ -282,7 +282,7 @@ def build_export(export_pk: int, build_id: str | None = None) -> MonthlyExport |
     sheets = Builder(export.programme, export.month).sheets()
     claim_row(MonthlyExport, export.pk, build_id=build_id, changes={"steps_total": len(sheets)})
 
-    temp = _temp_dir(store)
+    temp = temp_dir(store)
     xlsx_part = temp / f"{build_id}.xlsx{PART_SUFFIX}"
     zip_part = temp / f"{build_id}.zip{PART_SUFFIX}"
 
@@ -291,11 +291,11 @@ def build_export(export_pk: int, build_id: str | None = None) -> MonthlyExport |
 
     try:
         counts = write_files(sheets, xlsx_part, zip_part, on_sheet=progress)
-        xlsx_sha, zip_sha = _sha256(xlsx_part), _sha256(zip_part)
+        xlsx_sha, zip_sha = sha256_of(xlsx_part), sha256_of(zip_part)
         size = xlsx_part.stat().st_size
         xlsx_name, zip_name = final_names(export, build_id)
-        xlsx_name = _store(store, xlsx_part, xlsx_name)
-        zip_name = _store(store, zip_part, zip_name)
+        xlsx_name = store_file(store, xlsx_part, xlsx_name)
+        zip_name = store_file(store, zip_part, zip_name)
     except Exception as error:
         xlsx_part.unlink(missing_ok=True)
         zip_part.unlink(missing_ok=True)
@@ -330,9 +330,9 @@ def build_export(export_pk: int, build_id: str | None = None) -> MonthlyExport |
         )
         if not finished:
             # Another build took over after this one was thought dead: keep its files.
-            transaction.on_commit(lambda: _delete(store, (xlsx_name, zip_name)))
+            transaction.on_commit(lambda: delete_files(store, (xlsx_name, zip_name)))
             return None
-        transaction.on_commit(lambda: _delete(store, [n for n in old if n]))
+        transaction.on_commit(lambda: delete_files(store, [n for n in old if n]))
         from .tasks import notify_export_ready
 
         organisation_id = export.programme.organisation_id
@@ -343,7 +343,7 @@ def build_export(export_pk: int, build_id: str | None = None) -> MonthlyExport |
     return export
 
 
-def _delete(store: Storage, names: Iterable[str]) -> None:
+def delete_files(store: Storage, names: Iterable[str]) -> None:
     for name in names:
         try:
             store.delete(name)

@@ -1,4 +1,4 @@
-"""Evaluation's background jobs: the monthly anonymised export.
+"""Evaluation's background jobs: the monthly anonymised export and report files.
 
 Beat runs ``build_previous_month_exports`` on the 1st of each month (02:00 by
 default, ``MONTHLY_EXPORT_AT``); it fans out one task per organisation, which
@@ -57,3 +57,17 @@ def build_monthly_export(self, organisation, export_id: int) -> bool:
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=120)
 def notify_export_ready(self, organisation, export_id: int, build_id: str) -> int:
     return exports.notify_ready(export_id, build_id)
+
+
+@shared_task(
+    base=OrganisationTask,
+    bind=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=30,
+)
+def build_report_file(self, organisation, report_file_id: int) -> bool:
+    """Build one report's PDF or workbook; a retry of this task takes over its own claim."""
+    from . import report_files
+
+    return report_files.build(report_file_id, build_id=self.request.id) is not None

@@ -46,3 +46,16 @@ CASES = {
     "evaluation:export_csv": Case(READERS, export, ok_status=302),
     "evaluation:outcomes": Case(READERS, programme),
 }
+
+
+def report_file(cast, side):
+    return {**programme(cast, side), "report": "outcomes", "fmt": "pdf"}
+
+
+# Report pages are listed by their own modules; the index and the file links here.
+# A file link opened by hand (and its status without asking for JSON) goes to the page.
+CASES |= {
+    "evaluation:report_index": Case(READERS, programme),
+    "evaluation:report_file": Case(READERS, report_file, ok_status=302),
+    "evaluation:report_file_status": Case(READERS, report_file, ok_status=302),
+}
