@@ -44,6 +44,8 @@ class Report:
     # Said at the top of the report when there is not enough data for it.
     missing: list[str] = field(default_factory=list)
     landscape: bool = False
+    # A one-page report (the logic model) has no contents page.
+    contents: bool = True
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)

@@ -59,3 +59,25 @@ CASES |= {
     "evaluation:report_file": Case(READERS, report_file, ok_status=302),
     "evaluation:report_file_status": Case(READERS, report_file, ok_status=302),
 }
+
+
+def logic_model_entry(cast, side):
+    from evaluation.models import LogicModelEntry
+
+    programme = _programme(cast, side)
+    with scope(organisation=programme.organisation):
+        entry, _ = LogicModelEntry.objects.get_or_create(
+            programme=programme, column="outputs", text="Mentees matched"
+        )
+    return {"programme_pk": programme.pk, "pk": entry.pk}
+
+
+CASES |= {
+    "evaluation:logic_model": Case(READERS, programme),
+    "evaluation:logic_model_edit": Case(("owner",), programme),
+    # Actions taken by POST send a GET to the logic model's page.
+    "evaluation:logic_model_template": Case(("owner",), programme, ok_status=302),
+    "evaluation:logic_model_entry_move": Case(("owner",), logic_model_entry, ok_status=302),
+    "evaluation:logic_model_entry_edit": Case(("owner",), logic_model_entry),
+    "evaluation:logic_model_entry_delete": Case(("owner",), logic_model_entry),
+}
