@@ -107,6 +107,7 @@ class MenteeForm(PriorityMixin, forms.ModelForm):
             "role_title",
             "specialism",
             "appointed_on",
+            "left_role_on",
             "years_registered",
             "band",
             "line_manager_name",
@@ -120,7 +121,7 @@ class MenteeForm(PriorityMixin, forms.ModelForm):
             "outside_scope_exception",
             "exception_reason",
         ]
-        field_classes = {"appointed_on": NHSDateField}
+        field_classes = {"appointed_on": NHSDateField, "left_role_on": NHSDateField}
         labels = {
             "full_name": "Full name",
             "email": "Work e-mail address",
@@ -135,6 +136,9 @@ class MenteeForm(PriorityMixin, forms.ModelForm):
         }
         help_texts = {
             "appointed_on": "For example, 15 3 2025",
+            "left_role_on": "Only if they have left the role they were mentored in: the "
+            "evaluation counts who stays in the role 6 and 12 months after starting it. Leave "
+            "blank while they are still in it. For example, 30 9 2025",
             "band": "For example, 6 or 7",
             "years_registered": "Years since the mentee first registered with the NMC or HCPC.",
             "needs": "Anything else the lead nurse or line manager has noticed.",
@@ -178,6 +182,11 @@ class MenteeForm(PriorityMixin, forms.ModelForm):
         else:
             del self.fields["criteria_wanted"]
         self.fields["appointed_on"].max_value = timezone.localdate
+        if self.instance.pk is None:
+            # A mentee being added is in the role; leaving is recorded on the record later.
+            del self.fields["left_role_on"]
+        else:
+            self.fields["left_role_on"].max_value = timezone.localdate
         self.fields["years_registered"] = whole_number(
             "Years registered",
             0,
@@ -219,6 +228,11 @@ class MenteeForm(PriorityMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         appointed_on = cleaned.get("appointed_on")
+        left_role_on = cleaned.get("left_role_on")
+        if appointed_on and left_role_on and left_role_on < appointed_on:
+            self.add_error(
+                "left_role_on", "The date they left the role must be after the date appointed"
+            )
         exception = cleaned.get("outside_scope_exception")
         reason = cleaned.get("exception_reason", "").strip()
         if appointed_on:

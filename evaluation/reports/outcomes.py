@@ -1,9 +1,12 @@
-"""Baseline versus follow-up: each survey measure's paired change per mentee.
+"""Baseline versus follow-up: each survey measure's paired change per mentee, the
+organisational metrics against the programme's baseline month, and retention of
+mentored staff against comparison groups.
 
 A mentee's baseline is their starter survey; each follow-up wave (midpoint, closure,
 and 3, 6 and 12 months after) is paired with it by the mentee's pseudonym, so no
 name is needed to link the waves. A comparison with fewer than 8 pairs is shown as
-"<8" without statistics: a figure from so few people could point to them.
+"<8" without statistics: a figure from so few people could point to them. The same
+holds for retention: a group count from 1 to 7 is shown as "<8".
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.utils import timezone
+
 from programmes.models import Programme
 from surveys.models import SurveyResponse
 
+from .. import metrics, retention
 from ..statistics import PairedChange, paired_change
 from ..suppression import SUPPRESSED, THRESHOLD
 from .base import Report, Table, register
@@ -169,30 +175,56 @@ def measure_table(report: MeasureReport) -> Table:
     "outcomes",
     "Baseline versus follow-up",
     "How confidence, job satisfaction, wellbeing, belonging and intention to stay change "
-    "from the starter survey",
+    "from the starter survey; organisational metrics against the baseline month; retention "
+    "against comparison groups",
     order=20,
 )
 def build(programme: Programme) -> Report:
     reports, baseline_n = outcomes(programme)
-    tables = [measure_table(r) for r in reports]
+    survey_tables = [measure_table(r) for r in reports]
     missing = []
     if not baseline_n:
         missing.append(
             "No mentee has answered the starter survey yet, so there is no baseline to "
             "compare with."
         )
+    organisational = metrics.follow_up_tables(programme)
+    missing += organisational.missing
+    groups = retention.groups_retention(programme, timezone.localdate())
+    retention_tables = [retention.retention_table(groups, m) for m in retention.PERIODS]
+    comparisons = [g for g in groups if g.key != "mentored"]
+    if not comparisons:
+        missing.append(
+            "No comparison group or previous cohort has been added, so mentored staff's "
+            "retention has nothing to be compared with."
+        )
+    metric_sections = [
+        (f"metric-{code}", label, table)
+        for (code, label), table in zip(metrics.MEASURES, organisational.tables, strict=False)
+    ]
+    sections = []
+    if baseline_n:
+        sections += [("survey-measures", "Survey measures")]
+        sections += [(f"measure-{r.code}", r.label) for r in reports]
+    sections.append(("organisational-metrics", "Organisational metrics"))
+    sections += [(anchor, label) for anchor, label, _ in metric_sections]
+    sections.append(("retention", "Retention"))
     return Report(
         key="outcomes",
         title="Baseline versus follow-up",
         template="evaluation/reports/_outcomes.html",
         context={
-            "measures": list(zip(reports, tables, strict=True)),
+            "measures": list(zip(reports, survey_tables, strict=True)),
             "baseline_n": baseline_n,
             "threshold": THRESHOLD,
             "any_pairs": any(c.change.n for r in reports for c in r.comparisons),
+            "organisational": organisational,
+            "metric_sections": metric_sections,
+            "retention_tables": retention_tables,
+            "comparison_groups": comparisons,
+            "mentored": groups[0],
         },
-        tables=tables,
-        sections=[("survey-measures", "Survey measures")]
-        + [(f"measure-{r.code}", r.label) for r in reports],
+        tables=survey_tables + organisational.tables + retention_tables,
+        sections=sections,
         missing=missing,
     )
