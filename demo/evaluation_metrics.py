@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from evaluation.models import ComparisonGroup, ComparisonMember, OrganisationalMetric
+from mentoring.models import Relationship
 from programmes.models import Programme
 
 Measure = OrganisationalMetric.Measure
@@ -111,6 +112,24 @@ def _group(
     ComparisonMember.objects.bulk_create(members)
 
 
+def _longer_in_post(programme: Programme) -> None:
+    """Mentees well into or past their mentoring were appointed over a year ago, so the
+    12-month retention figure has people to count."""
+    today = timezone.localdate()
+    year_ago = today - relativedelta(months=12)
+    mentees = programme.mentees.filter(
+        relationships__stage__in=[
+            Relationship.Stage.CONSOLIDATING,
+            Relationship.Stage.PARTING_WAYS,
+            Relationship.Stage.CLOSED,
+        ],
+        appointed_on__gt=year_ago,
+    ).distinct()
+    for mentee in mentees:
+        mentee.appointed_on = year_ago - relativedelta(days=20 + (mentee.pk * 37) % 120)
+        mentee.save(update_fields=["appointed_on"])
+
+
 def _leavers(programme: Programme) -> None:
     """A few mentored staff who have left their role, for the retention figures."""
     today = timezone.localdate()
@@ -158,4 +177,5 @@ def seed(programme: Programme) -> None:
             earliest_months_ago=34,
             leaver_every=4,
         )
+        _longer_in_post(programme)
         _leavers(programme)

@@ -15,7 +15,10 @@ from django_scopes import scope
 from programmes.models import Membership, Organisation, Programme, Role, Trust
 
 from . import (
+    evaluation_cohorts,
     evaluation_exports,
+    evaluation_logic_model,
+    evaluation_metrics,
     matching_records,
     papers_agreements,
     papers_capability,
@@ -244,6 +247,10 @@ class DemoSeeder:
         )
         # Last month's anonymised export, ready to download.
         evaluation_exports.seed(programme)
+        # Evaluation: the pilot's logic model with live indicators, organisational metrics
+        # around its baseline date and comparison groups for retention.
+        evaluation_logic_model.seed(programme)
+        evaluation_metrics.seed(programme)
 
     def seed_northshire(self, org: Organisation) -> None:
         trusts = self.trusts(org, NORTHSHIRE_TRUSTS)
@@ -296,3 +303,5 @@ class DemoSeeder:
             applicants.append((user, side))
         programme = records.academy_programme(org, admin, applicants)
         matching_records.academy_cohort_pool(programme, academy_trusts["nra"])
+        # Three earlier cohorts with their pairs and surveys, for the cohort indicators.
+        evaluation_cohorts.seed(programme)
