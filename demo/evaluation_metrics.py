@@ -119,6 +119,7 @@ def _longer_in_post(programme: Programme) -> None:
     year_ago = today - relativedelta(months=12)
     mentees = programme.mentees.filter(
         relationships__stage__in=[
+            Relationship.Stage.NAVIGATING,
             Relationship.Stage.CONSOLIDATING,
             Relationship.Stage.PARTING_WAYS,
             Relationship.Stage.CLOSED,
