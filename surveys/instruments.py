@@ -202,6 +202,67 @@ MEASURES = DefaultSection(
     "for you over time.",
 )
 
+# Equity monitoring: optional, self-declared, asked once in the starter survey. Every
+# code starts with ``EQUITY_PREFIX`` so the equity report finds whatever of them a
+# programme keeps; a programme that removes the section simply has no equity data.
+EQUITY_PREFIX = "eq_"
+PREFER_NOT_TO_SAY = ("prefer_not_to_say", "Prefer not to say")
+YES_NO_PREFER_NOT = _options(("yes", "Yes"), ("no", "No"), PREFER_NOT_TO_SAY)
+ABOUT_YOU = DefaultSection(
+    "About you (optional)",
+    (
+        _single(
+            "eq_age_band",
+            "What is your age?",
+            _options(
+                ("under_30", "Under 30"),
+                ("30_39", "30 to 39"),
+                ("40_49", "40 to 49"),
+                ("50_59", "50 to 59"),
+                ("60_and_over", "60 and over"),
+                PREFER_NOT_TO_SAY,
+            ),
+            required=False,
+        ),
+        _single(
+            "eq_sex",
+            "What is your sex?",
+            _options(("female", "Female"), ("male", "Male"), PREFER_NOT_TO_SAY),
+            required=False,
+        ),
+        _single(
+            "eq_ethnic_group",
+            "What is your ethnic group?",
+            _options(
+                ("asian", "Asian or Asian British"),
+                ("black", "Black, African, Caribbean or Black British"),
+                ("mixed", "Mixed or multiple ethnic groups"),
+                ("white", "White"),
+                ("other", "Other ethnic group"),
+                PREFER_NOT_TO_SAY,
+            ),
+            required=False,
+        ),
+        _single(
+            "eq_disability",
+            "Do you have a physical or mental health condition or illness lasting or "
+            "expected to last 12 months or more?",
+            YES_NO_PREFER_NOT,
+            required=False,
+        ),
+        _single(
+            "eq_trained_outside_uk",
+            "Did you first register as a professional outside the UK?",
+            YES_NO_PREFER_NOT,
+            required=False,
+        ),
+    ),
+    introduction="These questions are optional: you can leave any or all of them blank. "
+    "Your answers are confidential. They are used only in anonymised equity monitoring, "
+    "to check that mentoring reaches and helps people of every background equally, and "
+    "never to identify you.",
+)
+
 WHAT_HELPED = _text("what_helped", "What has helped you most in mentoring?")
 WHAT_COULD_IMPROVE = _text("what_could_improve", "What could make mentoring better?")
 SESSIONS_SO_FAR = DefaultQuestion(
@@ -316,6 +377,7 @@ DEFAULT_INSTRUMENTS: tuple[DefaultInstrument, ...] = (
                     ),
                 ),
             ),
+            ABOUT_YOU,
         ),
     ),
     DefaultInstrument(

@@ -52,6 +52,11 @@ EXPECTED_CODES = {
         "confidence_development",
         "mentoring_themes",
         "goals_for_mentoring",
+        "eq_age_band",
+        "eq_sex",
+        "eq_ethnic_group",
+        "eq_disability",
+        "eq_trained_outside_uk",
     ],
     Kind.MENTEE_MIDPOINT: [
         *MEASURE_CODES,
@@ -507,7 +512,7 @@ def test_a_frozen_version_is_copied_before_it_changes(cast):
         one = [(q.code, q.text) for s in version_sections(version_one) for q in s.questions.all()]
         two = [(q.code, q.text) for s in version_sections(draft.version) for q in s.questions.all()]
         assert [c for c, _ in one] == [c for c, _ in two]
-        assert len(two) == 14
+        assert len(two) == 19
         assert [s.title for s in version_sections(draft.version)] == [
             s.title for s in version_sections(version_one)
         ]
@@ -539,7 +544,7 @@ def test_a_version_with_responses_counts_as_frozen_even_without_the_mark(cast):
         draft = service.add_section(instrument, {"title": "Extra"}, actor=cast.owner)
         assert draft.created and draft.version.number == 2
         assert [s.title for s in version_sections(draft.version)][-1] == "Extra"
-        assert len(version_sections(invitation.version)) == 4
+        assert len(version_sections(invitation.version)) == 5
 
 
 def test_deleting_from_a_frozen_version_leaves_it_whole(cast):
@@ -559,8 +564,8 @@ def test_deleting_from_a_frozen_version_leaves_it_whole(cast):
         section = Section.objects.filter(version=draft.version).order_by("position").first()
         three = service.delete_section(instrument, section.pk, actor=cast.owner)
         assert three.version.number == 3
-        assert len(version_sections(three.version)) == 3
-        assert len(version_sections(draft.version)) == 4
+        assert len(version_sections(three.version)) == 4
+        assert len(version_sections(draft.version)) == 5
 
 
 def test_codes_stay_unique_within_a_version(cast):
@@ -814,7 +819,7 @@ def test_admin_adds_changes_and_deletes_a_section(client, cast):
     assert added.status_code == 302
     with scope(organisation=cast.org):
         section = Section.objects.get(version__instrument=instrument, title="Your team")
-        assert section.position == 5
+        assert section.position == 6
     changed = client.post(
         url(cast, "section_edit", instrument.pk, section.pk),
         {"title": "Your team and service", "introduction": "", "position": "0"},
@@ -862,12 +867,12 @@ def test_preview_shows_each_page_as_a_respondent_sees_it_and_saves_nothing(clien
     preview = url(cast, "instrument_preview", instrument.pk, 1)
     first = client.get(preview).content.decode()
     assert "This is a preview of version 1" in first
-    assert "About your role" in first and "Page 1 of 5" in first
+    assert "About your role" in first and "Page 1 of 6" in first
     assert 'name="role_started_on_day"' in first
     assert 'href="?page=2"' in first
     second = client.get(preview + "?page=2").content.decode()
-    assert "How you feel about your work" in second and "Page 2 of 5" in second
-    last = client.get(preview + "?page=5").content.decode()
+    assert "How you feel about your work" in second and "Page 2 of 6" in second
+    last = client.get(preview + "?page=6").content.decode()
     assert "Check and submit your answers" in last
     assert "Share this response with your mentor as an agenda for goal setting?" in last
     assert "Your survey name is <strong>ME-" in last

@@ -173,7 +173,7 @@ def test_link_moves_into_the_session_and_redirects_to_a_url_without_the_token(cl
     first = client.get(start["Location"])
     assert first.status_code == 200
     assert token not in first.content.decode()
-    assert "Page 1 of 5" in first.content.decode()
+    assert "Page 1 of 6" in first.content.decode()
 
 
 def test_get_and_head_never_use_up_a_link(client, cast):
@@ -319,7 +319,7 @@ def test_clearing_an_optional_answer_removes_it(client, cast):
 def test_a_page_out_of_range_is_not_found(client, cast):
     invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
     open_link(client, token)
-    assert client.get(page_url(invitation, 5)).status_code == 404
+    assert client.get(page_url(invitation, 6)).status_code == 404
     assert client.get(page_url(invitation, 0)).status_code == 404
 
 
@@ -330,7 +330,7 @@ def test_mentee_chooses_to_share_sees_the_pseudonym_and_submits(client, cast):
 
     finish = client.get(finish_url(invitation))
     body = finish.content.decode()
-    assert "Page 5 of 5" in body
+    assert "Page 6 of 6" in body
     assert "Share this response with your mentor as an agenda for goal setting?" in body
     assert re.search(r'value="no"[^>]*checked', body)  # confidential unless they choose
     assert f"Your survey name is <strong>{invitation.pseudonym}</strong>" in body
@@ -374,7 +374,7 @@ def test_back_from_the_last_step_keeps_the_share_choice(client, cast):
     open_link(client, token)
     answer_all(client, invitation)
     back = client.post(finish_url(invitation), {"share_with_mentor": "yes", "action": "back"})
-    assert back["Location"] == page_url(invitation, 4)
+    assert back["Location"] == page_url(invitation, 5)
     assert response_of(invitation).shared_with_mentor is True
     assert response_of(invitation).submitted_at is None
     body = client.get(finish_url(invitation)).content.decode()

@@ -65,7 +65,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     page.goto(f"/s/{token}/")
     assert token not in page.url
     assert page.url.endswith(f"/s/i/{invitation.pk}/page/1/")
-    expect(page.get_by_text("Page 1 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 1 of 6")).to_be_visible()
     phone.check()
 
     # Page 1: a gap is named and what was typed is kept.
@@ -85,7 +85,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
 
     # Page 2: the five measures.
     expect(page.get_by_role("heading", name="How you feel about your work")).to_be_visible()
-    expect(page.get_by_text("Page 2 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 2 of 6")).to_be_visible()
     phone.check()
     choose(page, "How confident do you feel in your current role?", "Slightly confident")
     choose(page, "Overall, how satisfied are you with your job?", "Satisfied")
@@ -95,11 +95,11 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # Page 3, then back: page 2 still has the answers.
-    expect(page.get_by_text("Page 3 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 3 of 6")).to_be_visible()
     phone.check()
     choose(page, "multidisciplinary team", "Slightly confident")
     press(page, "Back")
-    expect(page.get_by_text("Page 2 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 2 of 6")).to_be_visible()
     assert (
         page.get_by_role("group", name=re.compile("How confident do you feel in your current"))
         .get_by_label("Slightly confident", exact=True)
@@ -124,7 +124,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     press(page, "Continue")
 
     # Page 4: optional themes and goals.
-    expect(page.get_by_text("Page 4 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 4 of 6")).to_be_visible()
     phone.check()
     choose(
         page, "Which of these would you like to explore", "Prioritising workload and managing time"
@@ -134,9 +134,15 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
     page.keyboard.type("Feel at home in the lung MDT")
     press(page, "Continue")
 
+    # Page 5: the optional equity questions, left blank.
+    expect(page.get_by_role("heading", name="About you (optional)")).to_be_visible()
+    expect(page.get_by_text("Page 5 of 6")).to_be_visible()
+    phone.check()
+    press(page, "Continue")
+
     # The last step: check, share, see the survey name, submit.
     expect(page.get_by_role("heading", name="Check and submit your answers")).to_be_visible()
-    expect(page.get_by_text("Page 5 of 5")).to_be_visible()
+    expect(page.get_by_text("Page 6 of 6")).to_be_visible()
     expect(page.get_by_text("Feel at home in the lung MDT")).to_be_visible()
     assert page.get_by_test_id("pseudonym").inner_text().count(invitation.pseudonym) == 1
     assert page.get_by_label(re.compile("^No, keep my answers")).is_checked()
@@ -165,7 +171,7 @@ def test_mentee_answers_the_starter_survey_on_a_phone(page, axe, cast, live_serv
         page.get_by_role("heading", name="This survey has already been completed")
     ).to_be_visible()
     phone.check()
-    assert phone.shots == 9
+    assert phone.shots == 10
 
 
 def test_link_problem_pages_fit_a_phone_and_pass_axe(page, axe, cast, live_server, tmp_path):
