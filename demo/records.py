@@ -169,6 +169,15 @@ def relationship_for(mentee: Mentee, mentor: Mentor, index: int) -> Relationship
     else:
         return None
     started = today - datetime.timedelta(days=10 + (index * 23) % 200)
+    # A mentee is identified before they are matched: from one week to six before.
+    identified = timezone.make_aware(
+        datetime.datetime.combine(
+            started - datetime.timedelta(days=7 + (index * 13) % 35), datetime.time(9)
+        )
+    )
+    if mentee.identified_at > identified:
+        mentee.identified_at = identified
+        mentee.save(update_fields=["identified_at"])
     relationship, _ = Relationship.objects.get_or_create(
         mentee=mentee,
         mentor=mentor,

@@ -16,6 +16,7 @@ from programmes.models import Membership, Organisation, Programme, Role, Trust
 
 from . import (
     evaluation_cohorts,
+    evaluation_equity,
     evaluation_exports,
     evaluation_logic_model,
     evaluation_metrics,
@@ -251,6 +252,9 @@ class DemoSeeder:
         # around its baseline date and comparison groups for retention.
         evaluation_logic_model.seed(programme)
         evaluation_metrics.seed(programme)
+        # A first intake that has finished, and the starter survey's optional equality
+        # answers, for the baseline versus follow-up and equity reports.
+        evaluation_equity.seed(programme)
 
     def seed_northshire(self, org: Organisation) -> None:
         trusts = self.trusts(org, NORTHSHIRE_TRUSTS)

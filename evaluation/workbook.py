@@ -35,6 +35,7 @@ from mentoring.pseudonyms import (
 )
 from mentoring.services import with_activity
 from programmes.models import Programme
+from surveys.instruments import EQUITY_PREFIX
 from surveys.models import Audience, Instrument, Question, SurveyInvitation
 
 from .suppression import SUPPRESSED, THRESHOLD, suppress
@@ -639,6 +640,10 @@ class Builder:
                 section__version_id__in=list(version_ids),
             )
             .exclude(kind=Question.Kind.TEXT)
+            # Self-declared equality answers stay out of the row-level export: beside a
+            # trust and a month they could single a person out. The equity report shows
+            # them only in groups of 8 or more.
+            .exclude(code__startswith=EQUITY_PREFIX)
             .select_related("section__version__instrument")
             .order_by(
                 "section__version__instrument__kind",

@@ -695,3 +695,22 @@ def test_a_group_session_is_one_session_key_with_a_row_for_each_pair(cast):
     # Three sessions in all across two trusts: small counts, shown as <8.
     assert summary[("HGH", month)]["sessions_held"] == "<8"
     assert summary[("HCH", month)]["sessions_held"] == "<8"
+
+
+def test_self_declared_equality_answers_stay_out_of_the_export(cast):
+    with scope(organisation=cast.org):
+        version = latest_version(default_instrument(cast.programme, Instrument.Kind.MENTEE_STARTER))
+        SurveyResponse.objects.create(
+            programme=cast.programme,
+            version=version,
+            wave="starter",
+            pseudonym="ME-equality",
+            answers={"confidence_role": "3", "eq_age_band": "30_39", "eq_ethnic_group": "white"},
+            submitted_at=timezone.now(),
+        )
+    export = build(cast.programme)
+    answers = sheet_rows(export, "Survey answers")
+    assert answers[0]["confidence_role"] == 3
+    assert not [column for column in answers[0] if column.startswith("eq_")]
+    dictionary = sheet_rows(export, "Data dictionary")
+    assert not [row for row in dictionary if str(row["column"]).startswith("eq_")]
