@@ -94,10 +94,10 @@ def test_the_academy_runs_in_cohorts_with_an_open_application_window():
         programme = academy.programmes.get()
         assert programme.takes_applications
         today = timezone.localdate()
-        assert [c.window_is_open(today) for c in programme.cohorts.order_by("starts_on")] == [
-            False,
-            True,
-        ]
+        # Three earlier cohorts (for the cohort indicators) and the current one are
+        # closed to applications; the next one is open.
+        windows = [c.window_is_open(today) for c in programme.cohorts.order_by("starts_on")]
+        assert windows == [False, False, False, False, True]
         assert programme.applications.filter(status="accepted").exists()
         assert programme.applications.filter(status="submitted").exists()
         assert programme.applications.filter(eligible=False).exists()
