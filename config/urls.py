@@ -12,6 +12,7 @@ urlpatterns = [
     path("o/<slug:organisation_slug>/matching/", include("matching.urls")),
     path("o/<slug:organisation_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:organisation_slug>/evaluation/", include("evaluation.urls")),
+    path("o/<slug:organisation_slug>/privacy/", include("privacy.urls")),
     path("invitations/", include("programmes.urls_invitation_accept")),
     path("apply/", include("programmes.urls_apply")),
     # Single-use links for people without an account: signing an agreement, and a line

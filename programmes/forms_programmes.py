@@ -104,6 +104,20 @@ class ProgrammeForm(forms.ModelForm):
         "gentle reminder for each gap. Usually 45.",
         initial=_default("inactivity_days"),
     )
+    retention_months = forms.IntegerField(
+        label="Months to keep personal data after the programme closes",
+        required=False,
+        min_value=1,
+        max_value=240,
+        help_text="After this, names, e-mail addresses and free text are erased; the "
+        "anonymised figures stay. Leave empty to keep personal data until someone erases it.",
+        widget=forms.TextInput(attrs=NUMBER_ATTRS),
+        error_messages={
+            "invalid": "Months to keep personal data must be a whole number",
+            "min_value": "Months to keep personal data must be between 1 and 240",
+            "max_value": "Months to keep personal data must be between 1 and 240",
+        },
+    )
 
     class Meta:
         model = Programme
@@ -125,6 +139,7 @@ class ProgrammeForm(forms.ModelForm):
             "applications_open",
             "eligibility_questions",
             "status",
+            "retention_months",
         ]
         labels = {
             "name": "Programme name",

@@ -297,6 +297,14 @@ class Programme(models.Model):
         help_text="Organisational metrics are compared with this month's figures.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Data retention: how long after closing the people's identifying data is kept.
+    retention_months = models.PositiveSmallIntegerField(
+        "months to keep personal data after closing",
+        null=True,
+        blank=True,
+        help_text="Leave empty to keep it until someone erases it.",
+    )
+    closed_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(organisation="organisation")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from mentoring.models import Mentee, Relationship
 from mentoring.pseudonyms import line_manager_key, mentee_key, mentor_key
 from programmes.audit import record
+from programmes.erasure import is_erased_address
 from programmes.models import AuditEvent, Milestone, Programme
 
 from .instruments import default_instrument
@@ -135,7 +136,14 @@ class Person:
 
 
 def people_for(rule: ScheduleRule, relationship: Relationship) -> Iterator[Person]:
-    """The person this rule asks about this relationship (none if they have no address)."""
+    """The person this rule asks about this relationship (none if they have no address,
+    or only an erased person's)."""
+    for person in _people_for(rule, relationship):
+        if not is_erased_address(person.email):
+            yield person
+
+
+def _people_for(rule: ScheduleRule, relationship: Relationship) -> Iterator[Person]:
     mentee = relationship.mentee
     if rule.audience == Audience.MENTEE:
         yield Person(Audience.MENTEE, mentee.pk, mentee.email, mentee_key(mentee), mentee, None)

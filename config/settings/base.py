@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -51,17 +52,21 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "crispy_forms",
+    "csp",
     "accounts",
     "programmes",
     "mentoring",
     "matching",
     "surveys",
     "evaluation",
+    "privacy",
     "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after security, so error pages and refusals (CSRF, 404, 500) carry the policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.send_survey_emails",
         "schedule": timedelta(minutes=5),
     },
+    "erase-past-retention": {
+        "task": "privacy.tasks.erase_past_retention",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "build-monthly-exports": {
         "task": "evaluation.tasks.build_previous_month_exports",
         "schedule": crontab(
@@ -228,6 +237,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/5m/key",
     "reset_password_from_key": "20/m/ip",
 }
+# How many proxies of our own stand in front of the app (each appends to
+# X-Forwarded-For). Behind a proxy every visitor would otherwise share its address,
+# and so share one set of per-address limits. 0 trusts no forwarded address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Legacy mentoring"
 MFA_RECOVERY_CODE_COUNT = 10
@@ -326,6 +339,23 @@ CRISPY_FAIL_SILENTLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy: scripts and styles only from our own static files, never
+# inline. The NHS.UK frontend's stylesheet loads the Frutiger web font from
+# assets.nhs.uk; the authenticator QR code is an SVG image in a data: URI.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging: one JSON object per line ------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

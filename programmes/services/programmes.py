@@ -83,6 +83,8 @@ def create_programme(
     """Create a programme with the twelve default matching criteria, each of weight 1."""
     with transaction.atomic():
         programme = Programme(organisation=organisation, **values)
+        if programme.status == Programme.Status.CLOSED:
+            programme.closed_on = timezone.localdate()
         programme.full_clean(exclude=["organisation"])
         programme.save()
         add_default_criteria(programme)
@@ -125,7 +127,13 @@ def update_programme(
         for name in changed:
             setattr(saved, name, values[name])
             setattr(programme, name, values[name])
-        saved.save(update_fields=changed)
+        update_fields = list(changed)
+        if "status" in changed:
+            # Retention counts from the day the programme closed; reopening stops the clock.
+            closed = saved.status == Programme.Status.CLOSED
+            saved.closed_on = programme.closed_on = timezone.localdate() if closed else None
+            update_fields.append("closed_on")
+        saved.save(update_fields=update_fields)
         record(
             organisation=programme.organisation,
             actor=actor,
