@@ -4,6 +4,21 @@ import uuid
 
 logger = logging.getLogger("mentoring.request")
 
+TOKEN_MASK = "[token]"  # noqa: S105 - the mask put in place of a token, not a secret
+
+
+def loggable_path(request) -> str:
+    """The request's path with any link token masked, for logs and the audit trail.
+
+    A token in a path (a survey, agreement, line manager or invitation link) is as good
+    as a password until it is used, so it is never written down.
+    """
+    match = getattr(request, "resolver_match", None)
+    token = match.kwargs.get("token") if match is not None else None
+    if token:
+        return request.path.replace(token, TOKEN_MASK)
+    return request.path
+
 
 class RequestLogMiddleware:
     """One structured log line per request: method, path, status, duration, request id."""
@@ -22,7 +37,7 @@ class RequestLogMiddleware:
             extra={
                 "request_id": request.request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": loggable_path(request),
                 "status": response.status_code,
                 "duration_ms": elapsed_ms,
                 "user_id": user.pk if user is not None and user.is_authenticated else None,

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from django.db import models
 
+from config.middleware import loggable_path
+
 from .models import AuditEvent, Organisation
 
 
@@ -42,6 +44,6 @@ def record_request(request, action: str, **kwargs) -> AuditEvent:
         organisation=request.organisation,
         actor=request.user,
         action=action,
-        path=request.path,
+        path=loggable_path(request),
         **kwargs,
     )

@@ -49,6 +49,9 @@ from .question_forms import TEXT_MAX_LENGTH, choice_pairs
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
+# Each column gets its own choice on the column matching page, which must stay within
+# the number of fields Django accepts in one submission (1,000) and render quickly.
+MAX_COLUMNS = 300
 # Mapping targets besides question codes.
 IGNORE = ""
 SHARED = "__shared__"
@@ -108,6 +111,11 @@ def read_csv(text: str) -> CsvFile:
         if header is None or not any(cell.strip() for cell in header):
             raise ImportFileError("The file is empty. Its first row must name the columns.")
         header = [cell.strip().lstrip("\ufeff").strip() for cell in header]
+        if len(header) > MAX_COLUMNS:
+            raise ImportFileError(
+                f"The file has {len(header):,} columns; a survey export has at most "
+                f"{MAX_COLUMNS}. Check it is the export of this survey's responses."
+            )
         rows = []
         for line, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
