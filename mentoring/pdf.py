@@ -19,7 +19,8 @@ def render_pdf(template_name: str, context: dict, request=None) -> bytes:
     from weasyprint import HTML
 
     html = render_to_string(template_name, context, request=request)
-    return HTML(string=html, url_fetcher=_no_fetch, base_url=".").write_pdf()
+    # Tagged: a structure tree (headings, paragraphs, tables) for screen readers.
+    return HTML(string=html, url_fetcher=_no_fetch, base_url=".").write_pdf(pdf_tags=True)
 
 
 def pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -197,3 +197,17 @@ def test_the_index_lists_every_report(client, cast):
     ).content.decode()
     for spec in reports.specs():
         assert spec.title in page
+
+
+def test_report_pdfs_are_tagged_for_screen_readers(cast):
+    with scope(organisation=cast.org):
+        report = reports.spec("outcomes").build(cast.programme)
+        pdf = report_files.pdf_bytes(cast.programme, report)
+    info = subprocess.run(  # noqa: S603
+        [shutil.which("pdfinfo"), "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Tagged:          yes" in info
+    structure = subprocess.run(  # noqa: S603
+        [shutil.which("pdfinfo"), "-struct", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "H1" in structure and "Table" in structure
