@@ -34,9 +34,11 @@ def _broker_ok() -> bool:
     return folder.is_dir()
 
 
-def _last_heartbeat(database_ok: bool) -> str | None:
+def _last_heartbeat(database_ok: bool, broker_ok: bool) -> str | None:
     if not database_ok and not settings.REDIS_URL:
         return None  # the demo's cache lives in the database
+    if settings.REDIS_URL and not broker_ok:
+        return None  # the cache is the same Redis: asking would only wait again
     try:
         from programmes.tasks import HEARTBEAT_CACHE_KEY
 
@@ -55,6 +57,6 @@ def healthz(request):
         "database": "ok" if database_ok else "down",
         "broker": "ok" if broker_ok else "down",
         "broker_kind": "redis" if settings.REDIS_URL else "filesystem",
-        "scheduler_last_heartbeat": _last_heartbeat(database_ok),
+        "scheduler_last_heartbeat": _last_heartbeat(database_ok, broker_ok),
     }
     return JsonResponse(body, status=200 if database_ok else 503)
