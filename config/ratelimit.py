@@ -7,13 +7,18 @@ from django.core.exceptions import PermissionDenied
 
 
 def hit(key: str, window_seconds: int) -> int:
-    """Count one request against ``key``; the number counted in the current window."""
+    """Count one request against ``key``; the number counted in the current window.
+
+    With the cache unreachable nothing can be counted, so this answers 0: a limit is
+    not enforced during a cache outage rather than every request failing.
+    """
     cache.add(key, 0, window_seconds)
     try:
-        return cache.incr(key)
+        count = cache.incr(key)
     except ValueError:  # the key expired between add and incr
         cache.set(key, 1, window_seconds)
         return 1
+    return count if count is not None else 0
 
 
 def allow(key: str, limit: int, window_seconds: int) -> bool:

@@ -119,13 +119,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and Celery broker ------------------------------------------
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
+    # django-redis rather than Django's own Redis backend for one thing: with Redis
+    # unreachable, the cache answers "nothing cached" after half a second instead of
+    # failing the request, so sign-in and every page keep working through an outage
+    # (rate limits count nothing until Redis is back; each miss is logged). See
+    # config/cache.py.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "mentoring"),
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -24,6 +25,7 @@ from django_scopes import scopes_disabled
 from evaluation.models import MonthlyExport
 from mentoring.models import Relationship
 
+from ..conftest import PASSWORD
 from ..test_monthly_export import this_month
 from ..test_survey_respond import STARTER_PAGES, make_invitation
 from .processes import (
@@ -106,6 +108,17 @@ def test_with_redis_down_pages_work_and_jobs_asked_for_are_done_when_it_returns(
     health = Visitor(server.base).get("/healthz")
     assert health.status == 200
     assert '"broker": "down"' in health.body and '"status": "degraded"' in health.body
+
+    # Signing in: the rate limits cannot count while Redis is away, so they let people in.
+    # Hashed as the server's settings hash passwords (the tests' own hasher is faster).
+    cast.evaluator.password = PBKDF2PasswordHasher().encode(PASSWORD, "faultssalt0123")
+    cast.evaluator.save(update_fields=["password"])
+    visitor = Visitor(server.base)
+    assert visitor.get(reverse("account_login")).status == 200
+    signing_in = visitor.post(
+        reverse("account_login"), {"login": cast.evaluator.email, "password": PASSWORD}
+    )
+    assert signing_in.status == 302, signing_in
 
     # Pages of signed-in people, and a survey answered by link.
     assert mentor.get(reverse("programmes:home", args=["home"])).status == 200

@@ -1,0 +1,56 @@
+"""With Redis unreachable the cache answers "nothing cached" instead of failing: people
+still sign in and rate-limited pages still open (their limits count nothing until it is
+back)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.urls import reverse
+
+from config import ratelimit
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(settings):
+    unreachable = {
+        "default": {
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        yield
+
+
+def test_the_cache_answers_nothing_cached_instead_of_failing(redis_down):
+    assert cache.get("anything", "default") == "default"
+    assert ratelimit.hit("key", 60) == 0
+    assert ratelimit.allow("key", 1, 60)
+
+
+def test_a_person_signs_in_while_redis_is_down(client, cast, redis_down):
+    cast.owner.set_password(PASSWORD)
+    cast.owner.save()
+    response = client.post(
+        reverse("account_login"), {"login": cast.owner.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
