@@ -57,6 +57,7 @@ compose-check:
 	ENV_FILE=.env.example docker-compose -f docker-compose.yml --env-file .env.example config --quiet
 
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/matching.py
 	$(PY) bench/pdf.py
 	$(PY) bench/surveys.py
