@@ -62,6 +62,7 @@ bench: setup
 	$(PY) bench/pdf.py
 	$(PY) bench/surveys.py
 	$(PY) bench/export.py
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/mentoring_bench_cohort} $(PY) bench/cohort_report.py
 	$(PY) bench/run.py
 
 clean:
