@@ -168,6 +168,13 @@ def prepare() -> dict:
 
     organisation, programme, _ = export.seed(reseed=False)
     cohort_organisation, cohort_programme = cohort_report.seed(reseed=False)
+    # Planner statistics for the bulk-loaded rows, as autovacuum would gather them on a
+    # live database; without them PostgreSQL plans for empty tables.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     with scopes_disabled(), transaction.atomic():
         lead_trust = organisation.trusts.get(ods_code=LEAD_NURSE_TRUST)
         lead = person(LEAD_NURSE_EMAIL, "Bench Lead Nurse", two_factor=True)

@@ -19,12 +19,12 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, DateField, Max, Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mentoring.models import Mentee, Relationship
-from mentoring.pseudonyms import mentor_key_for
-from mentoring.services import needs_attention_condition, with_activity
+from mentoring.services import needs_attention_condition
 from programmes.models import Programme
 
 from ..statistics import wilson
@@ -53,10 +53,6 @@ def bars(pairs: list[tuple[str, int]], *, top: int = 0) -> list[Bar]:
         Bar(label, value, index * 24, round(CHART_WIDTH * value / top, 1))
         for index, (label, value) in enumerate(pairs)
     ]
-
-
-def _scale_x(value: int, top: int) -> float:
-    return round(CHART_WIDTH * value / (top or 1), 1)
 
 
 def _mean(total: float, count: int, places: int = 1) -> float | None:
@@ -124,10 +120,20 @@ def activity(programme: Programme, today: datetime.date) -> dict[int | None, dic
     per_trust: dict[int | None, dict] = defaultdict(
         lambda: {"relationships": 0, "sessions": 0, "minutes": 0, "attention": 0}
     )
+    # One grouped join rather than with_activity's subqueries for each relationship: the
+    # same counts (a group session counts once for each relationship in it), and the
+    # same gap the lead nurse's list measures needs attention by.
     rows = (
-        with_activity(programme.relationships.filter(stage__in=ENGAGED_STAGES))
-        .annotate(needs_attention=needs_attention_condition([programme], today))
+        programme.relationships.filter(stage__in=ENGAGED_STAGES)
         .order_by()
+        .annotate(
+            sessions_count=Count("session_logs"),
+            minutes_total=Sum("session_logs__duration_minutes"),
+            gap_since=Coalesce(
+                Max("session_logs__held_on"), "started_on", output_field=DateField()
+            ),
+        )
+        .annotate(needs_attention=needs_attention_condition([programme], today))
         .values_list("mentee__trust_id", "sessions_count", "minutes_total", "needs_attention")
     )
     for trust_id, sessions, minutes, attention in rows:
@@ -139,9 +145,26 @@ def activity(programme: Programme, today: datetime.date) -> dict[int | None, dic
     return per_trust
 
 
-def caseloads(programme: Programme, year_start: datetime.date) -> list[tuple[str, int, int]]:
-    """Each mentor's pseudonym with their current mentees and mentees matched this year."""
-    rows = programme.mentors.order_by("pk").annotate(
+def caseload_bands(target: int) -> list[tuple[str, int, int | None]]:
+    """Bands of mentees matched in a year, from none to the target and over:
+    (label, lowest, highest or None for "and over")."""
+    if target <= 1:
+        return [("None", 0, 0), (f"{max(target, 1)} or more (target)", max(target, 1), None)]
+
+    def span(lowest: int, highest: int) -> str:
+        return str(lowest) if lowest == highest else f"{lowest} to {highest}"
+
+    middle = max(target // 2, 1)
+    bands = [("None", 0, 0), (span(1, middle), 1, middle)]
+    if middle + 1 <= target - 1:
+        bands.append((span(middle + 1, target - 1), middle + 1, target - 1))
+    bands.append((f"{target} or more (target)", target, None))
+    return bands
+
+
+def caseloads(programme: Programme, year_start: datetime.date) -> list[tuple[int, int]]:
+    """Each mentor's current mentees and mentees matched this year (one query)."""
+    rows = programme.mentors.order_by().annotate(
         current=Count("relationships", filter=Q(relationships__stage__in=ENGAGED_STAGES)),
         this_year=Count(
             "relationships",
@@ -151,14 +174,7 @@ def caseloads(programme: Programme, year_start: datetime.date) -> list[tuple[str
             ),
         ),
     )
-    organisation = programme.organisation
-    return sorted(
-        (
-            (mentor_key_for(organisation, pk), current, this_year)
-            for pk, current, this_year in rows.values_list("pk", "current", "this_year")
-        ),
-        key=lambda row: (-row[2], -row[1], row[0]),
-    )
+    return list(rows.values_list("current", "this_year"))
 
 
 def overdue_surveys(programme: Programme, today: datetime.date) -> list[tuple]:
@@ -328,20 +344,26 @@ def build_tables(programme: Programme, today: datetime.date) -> tuple[list[Table
     year_start = today.replace(month=1, day=1)
     target = programme.caseload_target
     mentor_rows = caseloads(programme, year_start)
+    # Mentors by how many mentees they were matched with this year, in bands up to the
+    # target: as long as the programme has few or many mentors.
+    band_rows = []
+    for label, lowest, highest in caseload_bands(target):
+        within = [
+            (current, this_year)
+            for current, this_year in mentor_rows
+            if this_year >= lowest and (highest is None or this_year <= highest)
+        ]
+        band_rows.append([label, len(within), sum(current for current, _ in within)])
     caseload_table = Table(
         key="caseloads",
-        title="Mentor caseloads against the target",
-        columns=["Mentor", "Current mentees", "Mentees this year", "Target a year", "Met target"],
-        rows=[
-            [key, current, this_year, target, "Yes" if this_year >= target else "No"]
-            for key, current, this_year in mentor_rows
-        ],
-        note=f"Each mentor by pseudonym, without their trust. Current mentees are those in an "
-        f"active relationship; mentees this year are those matched since "
-        f"1 January {year_start.year}. These are one mentor's workload, not a group of people, so "
-        "they are shown as they are.",
+        title="Mentors by mentees matched this year, against the target",
+        columns=["Mentees matched this year", "Mentors", "Their current mentees"],
+        rows=band_rows,
+        note=f"Mentees matched this year are those matched since 1 January {year_start.year}; "
+        f"the target is {target} a year. Current mentees are those in an active relationship. "
+        "These count mentors' workloads, not mentees, so they are shown as they are.",
     )
-    met = sum(1 for _, _, this_year in mentor_rows if this_year >= target)
+    met = sum(1 for _, this_year in mentor_rows if this_year >= target)
 
     wave_rows = overdue_surveys(programme, today)
     survey_table = Table(
@@ -366,14 +388,12 @@ def build_tables(programme: Programme, today: datetime.date) -> tuple[list[Table
     )
 
     status_bars = bars([(label, all_mentees.get(status, 0)) for status, label in statuses])
-    caseload_top = max([target, *(this_year for _, _, this_year in mentor_rows)])
-    caseload_bars = bars([(key, this_year) for key, _, this_year in mentor_rows], top=caseload_top)
+    caseload_bars = bars([(label, mentors) for label, mentors, _ in band_rows])
     context = {
         "status_bars": status_bars,
         "status_chart_height": 24 * len(status_bars),
         "caseload_bars": caseload_bars,
         "caseload_chart_height": 24 * len(caseload_bars),
-        "target_x": _scale_x(target, caseload_top),
         "mentors_met": met,
         "mentor_count": len(mentor_rows),
         "caseload_target": target,
