@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
-from mentoring.imports import MAX_ROWS, ImportFileError, RowError, decode, parse_date
+from mentoring.imports import ImportFileError, RowError, data_rows, decode, parse_date
 from programmes import audit
 from programmes.models import AuditEvent, Organisation, Programme, Trust
 
@@ -343,22 +343,7 @@ def parse(text: str, *, trusts: TrustLookup, today: datetime.date) -> MetricsPar
 
         seen: dict[tuple[int, datetime.date], int] = {}
         this_month = first_of_month(today)
-        count = 0
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                raise ImportFileError(
-                    f"The file has more than {MAX_ROWS} rows. Split it into files of at most "
-                    f"{MAX_ROWS} rows and import them one after another."
-                )
-            raw = {
-                name: (cells[i].strip() if i < len(cells) else "")
-                for i, name in enumerate(names)
-                if name
-            }
+        for line, raw, _ in data_rows(reader, names):
             errors: list[RowError] = []
             trust_id, problem = trusts.find(raw.get(TRUST_CODE, ""), raw.get(TRUST_NAME, ""))
             if problem:

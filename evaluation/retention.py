@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Count, Min, Q
 
-from mentoring.imports import MAX_ROWS, ImportFileError, RowError, parse_date
+from mentoring.imports import ImportFileError, RowError, data_rows, parse_date
 from programmes import audit
 from programmes.models import AuditEvent, Programme
 
@@ -317,22 +317,7 @@ def parse_members(text: str, *, trusts: TrustLookup, today: datetime.date) -> Me
         if result.errors:
             return result
         seen: dict[str, int] = {}
-        count = 0
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                raise ImportFileError(
-                    f"The file has more than {MAX_ROWS} rows. Split it into files of at most "
-                    f"{MAX_ROWS} rows and import them one after another."
-                )
-            raw = {
-                name: (cells[i].strip() if i < len(cells) else "")
-                for i, name in enumerate(names)
-                if name
-            }
+        for line, raw, _ in data_rows(reader, names):
             errors: list[RowError] = []
             reference = raw.get("reference", "")
             if len(reference) > 40:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -139,6 +139,30 @@ def decode(data: bytes) -> str:
     return text
 
 
+def data_rows(reader, names: list[str]) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+    """Each row after the first that is not blank: its line number, its cells by column
+    name (trimmed; a short row's missing cells are empty), and the cells as read.
+
+    A file of more than MAX_ROWS rows is refused whole rather than half imported.
+    """
+    count = 0
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportFileError(
+                f"The file has more than {MAX_ROWS} rows. Split it into files of at most "
+                f"{MAX_ROWS} rows and import them one after another."
+            )
+        raw = {
+            name: (cells[i].strip() if i < len(cells) else "")
+            for i, name in enumerate(names)
+            if name
+        }
+        yield reader.line_num, raw, cells
+
+
 def _header_name(cell: str) -> str:
     return cell.strip().lstrip("\ufeff").strip().lower().replace(" ", "_").replace("-", "_")
 
@@ -174,27 +198,12 @@ def parse(kind: str, text: str, *, trusts: dict[str, int], today: datetime.date)
             return result
 
         seen: dict[str, int] = {}
-        count = 0
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                raise ImportFileError(
-                    f"The file has more than {MAX_ROWS} rows. Split it into files of at most "
-                    f"{MAX_ROWS} rows and import them one after another."
-                )
+        for line, raw, cells in data_rows(reader, [n if n in known else "" for n in names]):
             if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
                 result.errors.append(
                     RowError(line, "", "This row has more cells than the first row has columns")
                 )
                 continue
-            raw = {
-                name: (cells[i].strip() if i < len(cells) else "")
-                for i, name in enumerate(names)
-                if name in known
-            }
             row, errors = _check_row(raw, line, clean, trusts=trusts, today=today)
             email = row.get("email")
             if email:
