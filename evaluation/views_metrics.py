@@ -200,20 +200,26 @@ def metrics_import(request, organisation_slug, programme_pk):
     )
 
 
+def _previewed(request, kind: str) -> dict | None:
+    """The previewed file the confirm form carries back, or None (saying so) when its
+    signature has expired or does not match."""
+    try:
+        return signing.loads(
+            request.POST.get("payload", ""), salt=_salt(request, kind), max_age=PREVIEW_MAX_AGE
+        )
+    except signing.BadSignature:
+        messages.error(request, "The preview has expired. Upload the file again to import it.")
+        return None
+
+
 @role_required(*ADMIN)
 def metrics_import_confirm(request, organisation_slug, programme_pk):
     programme = programme_for(request, programme_pk)
     upload_url = ("evaluation:metrics_import", request.organisation.slug, programme.pk)
     if request.method != "POST":
         return redirect(*upload_url)
-    try:
-        payload = signing.loads(
-            request.POST.get("payload", ""),
-            salt=_salt(request, "metrics"),
-            max_age=PREVIEW_MAX_AGE,
-        )
-    except signing.BadSignature:
-        messages.error(request, "The preview has expired. Upload the file again to import it.")
+    payload = _previewed(request, "metrics")
+    if payload is None:
         return redirect(*upload_url)
     if payload["programme"] != programme.pk:
         raise Http404(NOT_FOUND)
@@ -376,14 +382,8 @@ def comparison_import_confirm(request, organisation_slug, programme_pk, pk):
     upload_url = ("evaluation:comparison_import", request.organisation.slug, programme.pk, pk)
     if request.method != "POST":
         return redirect(*upload_url)
-    try:
-        payload = signing.loads(
-            request.POST.get("payload", ""),
-            salt=_salt(request, "comparison"),
-            max_age=PREVIEW_MAX_AGE,
-        )
-    except signing.BadSignature:
-        messages.error(request, "The preview has expired. Upload the file again to import it.")
+    payload = _previewed(request, "comparison")
+    if payload is None:
         return redirect(*upload_url)
     if payload["group"] != group.pk:
         raise Http404(NOT_FOUND)
