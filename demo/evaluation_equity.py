@@ -68,14 +68,27 @@ DEALS = {
 }
 
 
-def seed(programme: Programme) -> None:
+def seed_first_intake(programme: Programme) -> list[Relationship]:
+    """The first intake's mentees, their closed relationships and logged sessions.
+
+    Made before the relationships' papers and surveys are seeded, so that the first
+    intake gets its checklist and its survey invitations like every other pair."""
     with scope(organisation=programme.organisation):
-        surveys = ProgrammeSurveys(programme)
         mentors = _one_mentor_per_trust(programme)
+        pairs = []
         for index, (name, role) in enumerate(FIRST_INTAKE if mentors else []):
             mentor = mentors[index % len(mentors)]
             relationship = _first_intake_pair(programme, mentor, index, name, role)
             _log_sessions(relationship)
+            pairs.append(relationship)
+        return pairs
+
+
+def seed(programme: Programme) -> None:
+    pairs = seed_first_intake(programme)
+    with scope(organisation=programme.organisation):
+        surveys = ProgrammeSurveys(programme)
+        for relationship in pairs:
             starter = surveys.invitation("starter", relationship, relationship.started_on)
             surveys.answer_online(
                 starter, relationship, lift=0, shared=False, channel=starter.channel

@@ -216,6 +216,8 @@ class DemoSeeder:
                 )
                 records.relationship_for(mentee, mentor, index)
                 index += 1
+        # The pilot's first intake, who finished mentoring before these mentees started.
+        evaluation_equity.seed_first_intake(programme)
         # The relationships' papers: mentor map ticks, agreements, sessions, assessments.
         papers_stages.seed(programme)
         papers_agreements.seed(programme)
