@@ -146,6 +146,7 @@ def _first_intake_pair(
             "ended_on": min(ended, today),
             "closure_kind": Relationship.ClosureKind.GOALS_MET,
             "closure_reason": "Goals met at the end of the year.",
+            "continuing_informally": index % 3 != 0,
         },
     )
     return relationship
