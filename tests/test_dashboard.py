@@ -198,14 +198,16 @@ def test_needs_attention_uses_the_programmes_inactivity_days(cast, programme_dat
     assert rows(tables(cast)["needs-attention"])["Whole programme"] == [8, 0]
 
 
-def test_caseloads_count_mentors_by_mentees_matched_this_year_against_the_target(
+def test_caseloads_count_mentors_by_mentees_matched_in_the_last_year_against_the_target(
     cast, programme_data
 ):
     caseloads = tables(cast)["caseloads"]
-    # The home mentor matched 8 this year (the target), the coastal mentor none.
+    # Counted as the matching pages count a caseload (the last 12 months, declined requests
+    # left out): the home mentor matched 8 (the target); the coastal mentor 1, the pair
+    # that closed, and not the request they declined.
     assert caseloads.rows == [
-        ["None", 1, 0],
-        ["1 to 4", 0, 0],
+        ["None", 0, 0],
+        ["1 to 4", 1, 0],
         ["5 to 7", 0, 0],
         ["8 or more (target)", 1, 8],
     ]

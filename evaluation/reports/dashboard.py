@@ -19,12 +19,11 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, DateField, Max, Min, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from mentoring.models import Mentee, Relationship
-from mentoring.services import needs_attention_condition
+from mentoring.services import needs_attention_condition, with_activity, with_caseload
 from programmes.models import Programme
 
 from ..statistics import wilson
@@ -120,20 +119,10 @@ def activity(programme: Programme, today: datetime.date) -> dict[int | None, dic
     per_trust: dict[int | None, dict] = defaultdict(
         lambda: {"relationships": 0, "sessions": 0, "minutes": 0, "attention": 0}
     )
-    # One grouped join rather than with_activity's subqueries for each relationship: the
-    # same counts (a group session counts once for each relationship in it), and the
-    # same gap the lead nurse's list measures needs attention by.
     rows = (
-        programme.relationships.filter(stage__in=ENGAGED_STAGES)
-        .order_by()
-        .annotate(
-            sessions_count=Count("session_logs"),
-            minutes_total=Sum("session_logs__duration_minutes"),
-            gap_since=Coalesce(
-                Max("session_logs__held_on"), "started_on", output_field=DateField()
-            ),
-        )
+        with_activity(programme.relationships.filter(stage__in=ENGAGED_STAGES))
         .annotate(needs_attention=needs_attention_condition([programme], today))
+        .order_by()
         .values_list("mentee__trust_id", "sessions_count", "minutes_total", "needs_attention")
     )
     for trust_id, sessions, minutes, attention in rows:
@@ -162,19 +151,14 @@ def caseload_bands(target: int) -> list[tuple[str, int, int | None]]:
     return bands
 
 
-def caseloads(programme: Programme, year_start: datetime.date) -> list[tuple[int, int]]:
-    """Each mentor's current mentees and mentees matched this year (one query)."""
-    rows = programme.mentors.order_by().annotate(
-        current=Count("relationships", filter=Q(relationships__stage__in=ENGAGED_STAGES)),
-        this_year=Count(
-            "relationships",
-            filter=Q(
-                relationships__stage__in=MATCHED_STAGES,
-                relationships__started_on__gte=year_start,
-            ),
-        ),
+def caseloads(programme: Programme, today: datetime.date) -> list[tuple[int, int]]:
+    """Each mentor's open relationships and mentees matched in the last 12 months, as the
+    matching pages count them (``with_caseload``), in one query."""
+    return list(
+        with_caseload(programme.mentors.order_by(), today).values_list(
+            "open_count", "started_last_year"
+        )
     )
-    return list(rows.values_list("current", "this_year"))
 
 
 def overdue_surveys(programme: Programme, today: datetime.date) -> list[tuple]:
@@ -341,9 +325,8 @@ def build_tables(programme: Programme, today: datetime.date) -> tuple[list[Table
         "same the lead nurse's list and the mentor's reminder use.",
     )
 
-    year_start = today.replace(month=1, day=1)
     target = programme.caseload_target
-    mentor_rows = caseloads(programme, year_start)
+    mentor_rows = caseloads(programme, today)
     # Mentors by how many mentees they were matched with this year, in bands up to the
     # target: as long as the programme has few or many mentors.
     band_rows = []
@@ -356,11 +339,13 @@ def build_tables(programme: Programme, today: datetime.date) -> tuple[list[Table
         band_rows.append([label, len(within), sum(current for current, _ in within)])
     caseload_table = Table(
         key="caseloads",
-        title="Mentors by mentees matched this year, against the target",
-        columns=["Mentees matched this year", "Mentors", "Their current mentees"],
+        title="Mentors by mentees matched in the last 12 months, against the target",
+        columns=["Mentees matched in the last 12 months", "Mentors", "Their current mentees"],
         rows=band_rows,
-        note=f"Mentees matched this year are those matched since 1 January {year_start.year}; "
-        f"the target is {target} a year. Current mentees are those in an active relationship. "
+        note=f"Mentees are counted as the matching pages count them: matched in the last 12 "
+        "months, declined requests left out; "
+        f"the target is {target} a year. Current mentees are those "
+        "in an active relationship. "
         "These count mentors' workloads, not mentees, so they are shown as they are.",
     )
     met = sum(1 for _, this_year in mentor_rows if this_year >= target)
@@ -397,8 +382,6 @@ def build_tables(programme: Programme, today: datetime.date) -> tuple[list[Table
         "mentors_met": met,
         "mentor_count": len(mentor_rows),
         "caseload_target": target,
-        "year_start": year_start,
-        "inactivity_days": programme.inactivity_days,
         "mentee_total": sum(all_mentees.values()),
         "threshold": THRESHOLD,
         "today": today,

@@ -33,7 +33,7 @@ from .outcomes import BASELINE, _score
 FOLLOW_UP = "closure"
 MEASURE = "confidence_role"
 NOT_ANSWERED = "Not answered"
-ENGAGED_STAGES = [*Relationship.OPEN_STAGES, Relationship.Stage.CLOSED]
+MATCHED_OR_CLOSED = [*Relationship.OPEN_STAGES, Relationship.Stage.CLOSED]
 
 
 @dataclass
@@ -128,7 +128,7 @@ def equity(programme: Programme) -> tuple[list[EquityQuestion], int, dict[int, t
     activity: dict[int, tuple[int, int]] = {}
     if people:
         rows = (
-            with_activity(programme.relationships.filter(stage__in=ENGAGED_STAGES))
+            with_activity(programme.relationships.filter(stage__in=MATCHED_OR_CLOSED))
             .order_by()
             .values_list("mentee_id", "sessions_count")
         )
