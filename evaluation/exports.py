@@ -41,7 +41,7 @@ from programmes import audit
 from programmes.claims import claim_row
 from programmes.models import AuditEvent, Programme, Role
 
-from .models import MonthlyExport
+from .models import MonthlyExport, ReportFile
 from .workbook import Builder, Period, Sheet, first_month
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def available_months(programme: Programme, today: datetime.date | None = None):
     return months
 
 
-def is_stale(export: MonthlyExport, now: datetime.datetime | None = None) -> bool:
+def is_stale(export: MonthlyExport | ReportFile, now: datetime.datetime | None = None) -> bool:
+    """A build asked for or started so long ago that it must have died (a monthly export
+    or a report file: both record when they were asked for and started)."""
     started = export.build_started_at or export.requested_at
     return bool(export.in_progress and started and started < (now or timezone.now()) - STALE_AFTER)
 

@@ -13,18 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from mentoring.models import Agreement, Mentee, Relationship, SelfAssessment
+from mentoring.services import with_caseload
 from programmes.models import Programme
-from surveys.instruments import YES
 from surveys.models import Audience
 
-from .reports import outcomes
+from .reports import cohort, outcomes
 from .statistics import wilson
 from .suppression import SUPPRESSED, THRESHOLD
+
+CLOSURE = next(wave for wave in outcomes.FOLLOW_UPS if wave[0] == "closure")
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,29 @@ class Facts:
 
     @cached_property
     def matched(self) -> int:
-        return self.programme.relationships.order_by().values("mentee_id").distinct().count()
+        """Mentees with a match: a request the mentor declined is none."""
+        return (
+            self.programme.relationships.exclude(stage=Relationship.Stage.DECLINED)
+            .order_by()
+            .values("mentee_id")
+            .distinct()
+            .count()
+        )
 
     @cached_property
     def relationships(self) -> dict[str, int]:
         return self.programme.relationships.aggregate(
             rematched=Count("pk", filter=Q(stage=Relationship.Stage.REMATCHED)),
-            open=Count("pk", filter=Q(stage__in=Relationship.OPEN_STAGES)),
-            started_in_year=Count(
-                "pk", filter=Q(started_on__gt=self.today - relativedelta(years=1))
-            ),
+        )
+
+    @cached_property
+    def caseloads(self) -> list[int]:
+        """Each mentor's mentees matched in the last 12 months, as the matching pages
+        count a caseload."""
+        return list(
+            with_caseload(self.programme.mentors.order_by(), self.today).values_list(
+                "started_last_year", flat=True
+            )
         )
 
     @cached_property
@@ -136,16 +150,22 @@ class Facts:
 
     @cached_property
     def measures(self) -> dict[tuple[str, str], outcomes.Comparison]:
-        reports, _ = outcomes.outcomes(self.programme)
+        """Starter to closure only: the comparison indicators show."""
+        reports, _ = outcomes.outcomes(self.programme, follow_ups=[CLOSURE])
         return {(r.code, c.wave): c for r in reports for c in r.comparisons}
 
     @cached_property
     def mentor_again(self) -> tuple[int, int]:
-        answers = self.programme.survey_responses.filter(
-            submitted_at__isnull=False, answers__has_key="will_mentor_again"
-        ).values_list("answers__will_mentor_again", flat=True)
-        given = [a for a in answers if a]
-        return sum(1 for a in given if a == YES), len(given)
+        """As the cohort report counts it: each mentor's first closure answer."""
+        figures = cohort.gather(self.programme)
+        given = [
+            answers.get("will_mentor_again")
+            for answers in figures.closure_answers.get((cohort.MENTOR, cohort.ALL), {}).values()
+        ]
+        given = [value for value in given if value not in (None, "")]
+        return sum(1 for value in given if cohort.is_positive("will_mentor_again", value)), len(
+            given
+        )
 
 
 def _response_rate(audience: str, wave: str) -> Callable[[Facts], Value]:
@@ -170,17 +190,14 @@ def _change(code: str, wave: str) -> Callable[[Facts], Value]:
 
 
 def _caseload(facts: Facts) -> Value:
-    mentors = facts.mentors["n"]
-    if not mentors:
+    if not facts.caseloads:
         return Value("No mentors yet")
-    per_mentor = facts.relationships["started_in_year"] / mentors
+    per_mentor = sum(facts.caseloads) / len(facts.caseloads)
     target = facts.programme.caseload_target
     return Value(
         f"{per_mentor:.1f} a mentor in the last 12 months (target {target})", round(per_mentor, 1)
     )
 
-
-MEASURE_LABELS = dict(outcomes.MEASURES)
 
 INDICATORS: dict[str, Indicator] = {
     i.code: i

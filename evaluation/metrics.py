@@ -21,15 +21,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.utils import timezone
 
-from mentoring.imports import ImportFileError, RowError, data_rows, decode, parse_date
+from mentoring.imports import ImportFileError, RowError, data_rows, parse_date
 from programmes import audit
 from programmes.models import AuditEvent, Organisation, Programme, Trust
 
 from .models import OrganisationalMetric
 from .reports.base import Table
-
-__all__ = ["ImportFileError", "decode"]
 
 Measure = OrganisationalMetric.Measure
 Source = OrganisationalMetric.Source
@@ -463,6 +462,10 @@ def import_figures(organisation: Organisation, result: MetricsParse, *, actor) -
                 metric.value, metric.source, metric.entered_by = value, Source.IMPORTED, actor
                 updated.append(metric)
     OrganisationalMetric.objects.bulk_create(created)
+    # bulk_update does not run auto_now, so the time of the change is set here.
+    now = timezone.now()
+    for metric in updated:
+        metric.updated_at = now
     if updated:
         OrganisationalMetric.objects.bulk_update(
             updated, ["value", "source", "entered_by", "updated_at"]

@@ -37,15 +37,6 @@ CONTENT_TYPES = {
 }
 
 
-def is_stale(report_file: ReportFile, now=None) -> bool:
-    started = report_file.build_started_at or report_file.requested_at
-    return bool(
-        report_file.in_progress
-        and started
-        and started < (now or timezone.now()) - exports.STALE_AFTER
-    )
-
-
 def request_build(
     programme: Programme, report_key: str, fmt: str, *, actor=None, path: str = ""
 ) -> tuple[ReportFile, bool]:
@@ -56,7 +47,7 @@ def request_build(
         report_file, created = ReportFile.objects.select_for_update().get_or_create(
             programme=programme, report=report_key, format=fmt
         )
-        if not created and report_file.in_progress and not is_stale(report_file, now):
+        if not created and report_file.in_progress and not exports.is_stale(report_file, now):
             return report_file, False
         report_file.status = BuildStatus.QUEUED
         report_file.requested_by = actor if getattr(actor, "is_authenticated", False) else None

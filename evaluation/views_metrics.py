@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from mentoring.imports import ImportFileError
 from programmes import audit
 from programmes.access import programme_for, role_required
 from programmes.models import AuditEvent, Programme, Role
@@ -29,7 +30,7 @@ from .forms_metrics import (
     CSVUploadForm,
     MetricsEntryForm,
 )
-from .metrics import ImportFileError, TrustLookup
+from .metrics import TrustLookup
 from .models import ComparisonGroup
 from .views_exports import NOT_FOUND, READERS
 
@@ -276,8 +277,8 @@ def comparison_detail(request, organisation_slug, programme_pk, pk):
     programme = programme_for(request, programme_pk)
     group = _group(programme, pk)
     members = list(group.members.select_related("trust").order_by("started_on", "pk"))
-    summary = retention.groups_retention(programme, timezone.localdate())
-    row = next(r for r in summary if r.key == f"group-{group.pk}")
+    spans = [(member.started_on, member.left_on) for member in members]
+    today = timezone.localdate()
     return render(
         request,
         "evaluation/metrics/comparison_detail.html",
@@ -286,7 +287,7 @@ def comparison_detail(request, organisation_slug, programme_pk, pk):
             "group": group,
             "members": members,
             "leavers": sum(1 for m in members if m.left_on),
-            "periods": [row.periods[m] for m in retention.PERIODS],
+            "periods": [retention.retention(spans, months, today) for months in retention.PERIODS],
             "threshold": retention.THRESHOLD,
         },
     )

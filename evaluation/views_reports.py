@@ -66,7 +66,7 @@ def report_page(request, organisation_slug, programme_pk, report):
                 "format": fmt,
                 "label": label,
                 "file": found,
-                "stale": bool(found and report_files.is_stale(found)),
+                "stale": bool(found and exports.is_stale(found)),
             }
         )
     return render(
@@ -139,7 +139,7 @@ def report_file_status(request, organisation_slug, programme_pk, report, fmt):
         {
             "status": found.status,
             "ready": found.status == ReportFile.Status.READY,
-            "stale": report_files.is_stale(found),
+            "stale": exports.is_stale(found),
         }
     )
     response["Cache-Control"] = "no-store"

@@ -28,7 +28,7 @@ from surveys.question_forms import choice_pairs
 from ..statistics import paired_change, wilson
 from ..suppression import SUPPRESSED, THRESHOLD, suppress
 from .base import Cell, Report, Table, register
-from .outcomes import BASELINE, _score
+from .outcomes import BASELINE, _score, first_answers
 
 FOLLOW_UP = "closure"
 MEASURE = "confidence_role"
@@ -66,22 +66,15 @@ def _first_answers(programme: Programme) -> tuple[dict, dict, set[int]]:
     Also the mentee each starter response's invitation names, when it names one, and
     the instrument versions the starter responses used.
     """
-    starters: dict[str, tuple[dict, int | None]] = {}
-    closures: dict[str, dict] = {}
-    versions: set[int] = set()
-    responses = (
-        programme.survey_responses.filter(
-            submitted_at__isnull=False, wave__in=[BASELINE, FOLLOW_UP]
-        )
-        .order_by("submitted_at", "pk")
-        .values_list("pseudonym", "wave", "answers", "invitation__mentee_id", "version_id")
+    found = first_answers(
+        programme, [BASELINE, FOLLOW_UP], extra=("invitation__mentee_id", "version_id")
     )
-    for pseudonym, wave, answers, mentee_id, version_id in responses.iterator(chunk_size=2000):
-        if wave == BASELINE:
-            starters.setdefault(pseudonym, (answers or {}, mentee_id))
-            versions.add(version_id)
-        else:
-            closures.setdefault(pseudonym, answers or {})
+    starters = {
+        pseudonym: (answers, mentee_id)
+        for pseudonym, (answers, mentee_id, _) in found.get(BASELINE, {}).items()
+    }
+    closures = {pseudonym: row[0] for pseudonym, row in found.get(FOLLOW_UP, {}).items()}
+    versions = {row[2] for row in found.get(BASELINE, {}).values()}
     return starters, closures, versions
 
 

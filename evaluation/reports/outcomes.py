@@ -17,7 +17,6 @@ from functools import cached_property
 from django.utils import timezone
 
 from programmes.models import Programme
-from surveys.models import SurveyResponse
 
 from .. import metrics, retention
 from ..statistics import PairedChange, paired_change
@@ -94,29 +93,39 @@ def _score(value) -> int | None:
     return number if 1 <= number <= 5 else None
 
 
-def outcomes(programme: Programme) -> tuple[list[MeasureReport], int]:
-    """Each measure's comparisons, and how many mentees answered the starter survey."""
-    waves = [BASELINE, *(wave for wave, _ in FOLLOW_UPS)]
-    answers: dict[str, dict[str, dict]] = {}
+def first_answers(
+    programme: Programme, waves: list[str], extra: tuple[str, ...] = ()
+) -> dict[str, dict[str, tuple]]:
+    """Each wave's submitted answers by pseudonym: ``(answers, *extra fields)``. The first
+    submitted answer of a wave counts; a later duplicate does not."""
+    found: dict[str, dict[str, tuple]] = {}
     responses = (
-        SurveyResponse.objects.filter(
-            programme=programme,
-            submitted_at__isnull=False,
-            wave__in=waves,
-        )
+        programme.survey_responses.filter(submitted_at__isnull=False, wave__in=waves)
         .order_by("submitted_at", "pk")
-        .values_list("pseudonym", "wave", "answers")
+        .values_list("pseudonym", "wave", "answers", *extra)
     )
-    for pseudonym, wave, given in responses.iterator(chunk_size=2000):
-        # The first submitted answer of a wave counts; a later duplicate does not.
-        answers.setdefault(wave, {}).setdefault(pseudonym, given or {})
+    for pseudonym, wave, given, *more in responses.iterator(chunk_size=2000):
+        found.setdefault(wave, {}).setdefault(pseudonym, (given or {}, *more))
+    return found
+
+
+def outcomes(
+    programme: Programme, follow_ups: list[tuple[str, str]] = FOLLOW_UPS
+) -> tuple[list[MeasureReport], int]:
+    """Each measure's comparisons with the given follow-up waves (all of them unless
+    asked otherwise), and how many mentees answered the starter survey."""
+    waves = [BASELINE, *(wave for wave, _ in follow_ups)]
+    answers = {
+        wave: {pseudonym: found[0] for pseudonym, found in by_person.items()}
+        for wave, by_person in first_answers(programme, waves).items()
+    }
     baseline = answers.get(BASELINE, {})
     reports = []
     for code, label in MEASURES:
         base_scores = {p: _score(a.get(code)) for p, a in baseline.items()}
         base_scores = {p: s for p, s in base_scores.items() if s is not None}
         comparisons = []
-        for wave, wave_label in FOLLOW_UPS:
+        for wave, wave_label in follow_ups:
             before, after = [], []
             for pseudonym, given in sorted(answers.get(wave, {}).items()):
                 later = _score(given.get(code))
