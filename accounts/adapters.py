@@ -26,7 +26,11 @@ class MFAAdapter(DefaultMFAAdapter):
     PREFIX = "fernet:"
 
     def _fernet(self) -> MultiFernet:
-        keys = list(settings.MFA_ENCRYPTION_KEYS) or [derived_key(settings.SECRET_KEY)]
+        # New secrets use the first key; every key can read. Keys derived from the secret
+        # key (and its fallbacks) stay readable after MFA_ENCRYPTION_KEYS is first set or
+        # the secret key is rotated, so nobody is locked out of their authenticator.
+        secret_keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        keys = [*settings.MFA_ENCRYPTION_KEYS, *(derived_key(key) for key in secret_keys)]
         return MultiFernet([Fernet(key) for key in keys])
 
     def encrypt(self, text: str) -> str:

@@ -10,7 +10,9 @@ about half a second, the task is kept in a file under ``VAR_DIR/unpublished`` (a
 folder the web server, the worker and beat share) and the request carries on. Beat
 runs :func:`send_kept_tasks` every minute, which sends what was kept once the broker
 answers again; each kept task is claimed by renaming its file, so two beats send it
-once. Tasks that beat runs on a schedule are not kept: their next run does the work
+once. Delivery is at least once: a sweep that dies between sending a kept task and
+removing its file sends it again. Tasks that beat runs on a schedule are not kept: their
+next run does the work
 (survey e-mails, for one, are rows with due times that the five-minute job claims).
 """
 
@@ -153,14 +155,26 @@ def send_kept_tasks() -> int:
         claimed = _claim(path)
         if claimed is None:
             continue
-        body = json.loads(claimed.read_text())
-        options = {"queue": body["queue"]} if body.get("queue") else {}
         try:
-            app.send_task(
+            body = json.loads(claimed.read_text())
+            name, args, kwargs, task_id = (
                 body["task"],
                 body["args"],
                 body["kwargs"],
-                task_id=body["task_id"],
+                body["task_id"],
+            )
+        except (ValueError, KeyError):
+            # Set aside, so one unreadable file does not hold back every one after it.
+            os.rename(claimed, claimed.with_name(claimed.name + ".unreadable"))
+            logger.error("kept task unreadable: set aside", extra={"file": claimed.name})
+            continue
+        options = {"queue": body["queue"]} if body.get("queue") else {}
+        try:
+            app.send_task(
+                name,
+                args,
+                kwargs,
+                task_id=task_id,
                 retry=True,
                 retry_policy=PUBLISH_RETRY_POLICY,
                 **options,

@@ -2,9 +2,20 @@ import logging
 import time
 import uuid
 
+from django.urls import Resolver404, resolve
+
 logger = logging.getLogger("mentoring.request")
 
 TOKEN_MASK = "[token]"  # noqa: S105 - the mask put in place of a token, not a secret
+
+
+def mask_token(path: str) -> str:
+    """The path with its link token, if it carries one, replaced by the mask."""
+    try:
+        token = resolve(path).kwargs.get("token")
+    except Resolver404:
+        return path
+    return path.replace(token, TOKEN_MASK) if token else path
 
 
 def loggable_path(request) -> str:

@@ -18,7 +18,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django_scopes import scope
 
-from config.middleware import loggable_path
 from programmes import audit
 from programmes.access import role_required
 from programmes.models import AuditEvent, Role
@@ -473,7 +472,7 @@ def _link_problem(request, error: SigningLinkError, token: str):
                 action=AuditEvent.Action.VIEW,
                 obj=agreement,
                 label=f"Signing link not usable: {error.problem.value}",
-                path=loggable_path(request),
+                path=request.path,
             )
     return render(
         request,
@@ -497,7 +496,7 @@ def agreement_sign_link(request, token):
         if request.method == "POST" and form.is_valid():
             try:
                 service.sign_with_link(
-                    token, typed_name=form.cleaned_data["full_name"], path=loggable_path(request)
+                    token, typed_name=form.cleaned_data["full_name"], path=request.path
                 )
             except SigningLinkError as error:
                 return _link_problem(request, error, token)
@@ -522,7 +521,7 @@ def agreement_sign_link(request, token):
             obj=agreement,
             label=f"Agreement version {agreement.version} through a signing link",
             fields=SHOWN_FIELDS,
-            path=loggable_path(request),
+            path=request.path,
         )
         return render(
             request,
@@ -558,7 +557,7 @@ def agreement_new_link(request, token):
         return redirect("agreement_sign_link", token)
     organisation = agreement.relationship.programme.organisation
     with scope(organisation=organisation):
-        outcome = service.send_fresh_link(agreement.relationship, path=loggable_path(request))
+        outcome = service.send_fresh_link(agreement.relationship, path=request.path)
     return render(
         request,
         "mentoring/agreements/sign_link_new.html",

@@ -351,7 +351,7 @@ def line_manager_priorities(request, token):
         if request.method == "POST" and form.is_valid():
             try:
                 # The audit keeps the path without the token: it is a secret.
-                service.mark_by_line_manager(link, form.chosen_ids(), path="/line-manager/")
+                service.mark_by_line_manager(link, form.chosen_ids(), path=request.path)
             except service.LinkProblem as problem:
                 return _link_problem(request, problem.problem)
             return render(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
-from config.middleware import loggable_path
+from config.middleware import mask_token
 
 from .models import AuditEvent, Organisation
 
@@ -35,7 +35,8 @@ def record(
         object_id=str(object_id)[:40],
         object_label=label[:200],
         fields=sorted(fields),
-        path=path[:300],
+        # A link's token is as good as a password until used: never written down.
+        path=mask_token(path)[:300],
     )
 
 
@@ -44,6 +45,6 @@ def record_request(request, action: str, **kwargs) -> AuditEvent:
         organisation=request.organisation,
         actor=request.user,
         action=action,
-        path=loggable_path(request),
+        path=request.path,
         **kwargs,
     )

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_scopes import scope
 
 from config import ratelimit
-from config.middleware import loggable_path
 
 from . import respond
 from .models import Audience
@@ -148,9 +147,7 @@ def respond_new_link(request, token):
     if found is None:
         return _problem(request, LinkState.WRONG)
     invitation = found.invitation
-    outcome = respond.send_fresh_link(
-        invitation, ip=_client_ip(request), path=loggable_path(request)
-    )
+    outcome = respond.send_fresh_link(invitation, ip=_client_ip(request), path=request.path)
     return _sent(request, outcome, masked_email=respond.masked_email(invitation.email))
 
 

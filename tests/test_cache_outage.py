@@ -54,3 +54,11 @@ def test_a_person_signs_in_while_redis_is_down(client, cast, redis_down):
         reverse("account_login"), {"login": cast.owner.email, "password": PASSWORD}
     )
     assert response.status_code == 302
+
+
+def test_only_a_lock_counts_as_taken_while_redis_is_down(redis_down):
+    # allauth's rate limits lock with add: they must not wait on an unreachable Redis.
+    assert cache.add("allauth:rl:login:lock", True) is True
+    # Any other add is refused, so a two-factor code cannot be marked used, and is
+    # refused rather than accepted twice.
+    assert not cache.add("allauth.mfa.totp.used?user=1&code=123456", "y")

@@ -138,7 +138,12 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A Redis that does not answer at all is given up on quickly, so a request that
+    # queues a task keeps it for later instead of waiting (config/celery_app.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 0.5,
+    }
 else:
     # Shared by the web server, the worker and beat, which run as separate
     # processes in the demo, so a process-local cache would not do.
