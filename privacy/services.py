@@ -43,9 +43,9 @@ from mentoring.models import (
     SessionLog,
     SessionRecord,
 )
-from mentoring.pseudonyms import mentee_key, mentor_key
+from mentoring.pseudonyms import mentee_key, mentee_key_for, mentor_key_for
 from programmes.audit import record
-from programmes.erasure import ERASED_DOMAIN
+from programmes.erasure import ERASED_DOMAIN, is_erased_address
 from programmes.models import (
     Application,
     Attendance,
@@ -109,7 +109,7 @@ def erased_email(kind: str, pk: int) -> str:
 
 
 def is_erased_account(user) -> bool:
-    return user.email.endswith(f"@{ERASED_DOMAIN}")
+    return is_erased_address(user.email)
 
 
 # --- Who the person is here -------------------------------------------------------------
@@ -141,22 +141,15 @@ class Subject:
 
     def survey_invitations(self):
         """The person's own invitations, and their line manager's about them."""
-        line_manager = Q()
-        for mentee_id in self.mentee_ids:
-            line_manager |= Q(key__contains=f":{Audience.LINE_MANAGER}:{mentee_id}:")
         own = Q(mentee_id__in=self.mentee_ids) | Q(mentor_id__in=self.mentor_ids)
         if self.mentee_ids:
-            own |= Q(audience=Audience.LINE_MANAGER) & line_manager
+            own |= Q(audience=Audience.LINE_MANAGER, relationship__mentee_id__in=self.mentee_ids)
         return SurveyInvitation.objects.filter(programme__in=self.programmes).filter(own)
 
     def pseudonyms(self) -> set[str]:
-        mentees = Mentee.objects.filter(pk__in=self.mentee_ids).select_related(
-            "programme__organisation"
-        )
-        mentors = Mentor.objects.filter(pk__in=self.mentor_ids).select_related(
-            "programme__organisation"
-        )
-        return {mentee_key(m) for m in mentees} | {mentor_key(m) for m in mentors}
+        return {mentee_key_for(self.organisation, pk) for pk in self.mentee_ids} | {
+            mentor_key_for(self.organisation, pk) for pk in self.mentor_ids
+        }
 
     def survey_responses(self):
         return SurveyResponse.objects.filter(programme__in=self.programmes).filter(
@@ -238,7 +231,7 @@ def _needles(subject: Subject) -> set[str]:
         for value in found
         if len(value) >= SHORTEST_NEEDLE
         and value != ERASED_NAME
-        and not value.endswith(f"@{ERASED_DOMAIN}")
+        and not is_erased_address(value)
         and not value.startswith("Erased ")
     }
 
@@ -638,9 +631,19 @@ def erase_programme(programme: Programme, *, actor=None) -> Erasure | None:
     """
     organisation = programme.organisation
     with transaction.atomic():
-        if Erasure.objects.filter(
-            organisation=organisation, subject_type="programme", subject_id=programme.pk
-        ).exists():
+        # The unique row is taken first: a second run at the same time waits on it and
+        # then finds it taken, instead of doing all the work again.
+        erasure, created = Erasure.objects.get_or_create(
+            organisation=organisation,
+            subject_type="programme",
+            subject_id=programme.pk,
+            defaults={
+                "programme": programme,
+                "reason": Erasure.Reason.RETENTION,
+                "erased_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
+        )
+        if not created:
             return None
         changed: Counter = Counter()
         people = 0
@@ -648,15 +651,8 @@ def erase_programme(programme: Programme, *, actor=None) -> Erasure | None:
             result = erase_person(organisation, person, actor, programme=programme, audit=False)
             changed.update(result.changed)
             people += 1
-        erasure = Erasure.objects.create(
-            organisation=organisation,
-            programme=programme,
-            reason=Erasure.Reason.RETENTION,
-            subject_type="programme",
-            subject_id=programme.pk,
-            records=dict(changed),
-            erased_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
+        erasure.records = dict(changed)
+        erasure.save(update_fields=["records"])
         record(
             organisation=organisation,
             actor=actor,

@@ -23,6 +23,7 @@ from mentoring.models import (
     Mentor,
     SelfAssessment,
     SessionLog,
+    SessionRecord,
 )
 from programmes.models import Application, AuditEvent
 
@@ -245,23 +246,25 @@ def collect(subject: Subject) -> dict:
         }
         records["session_logs"].append(row)
 
-    for relationship in relationships:
-        for session_record in relationship.session_records.order_by("held_on", "pk"):
-            records["session_records"].append(
-                _row(
-                    session_record,
-                    [
-                        "relationship_id",
-                        "held_on",
-                        "duration_minutes",
-                        "plan",
-                        "discussion",
-                        "actions_outcomes",
-                        "reflections",
-                        "shared_with_mentee",
-                    ],
-                )
+    session_records = SessionRecord.objects.filter(relationship__in=relationships).order_by(
+        "relationship_id", "held_on", "pk"
+    )
+    for session_record in session_records:
+        records["session_records"].append(
+            _row(
+                session_record,
+                [
+                    "relationship_id",
+                    "held_on",
+                    "duration_minutes",
+                    "plan",
+                    "discussion",
+                    "actions_outcomes",
+                    "reflections",
+                    "shared_with_mentee",
+                ],
             )
+        )
 
     goals = Goal.objects.filter(relationship__in=relationships).prefetch_related("updates")
     for goal in goals.order_by("relationship_id", "position", "pk"):

@@ -24,6 +24,8 @@ def erase_past_retention() -> int:
             programmes__status=Programme.Status.CLOSED,
             programmes__closed_on__isnull=False,
             programmes__retention_months__isnull=False,
+            # Programmes already erased ask for nothing more.
+            programmes__erasures__isnull=True,
         )
         .distinct()
         .order_by("pk")

@@ -36,19 +36,33 @@ PAGE_SIZE = 50
 def _subject(request, kind: str, pk: int) -> services.Subject:
     organisation = request.organisation
     if kind == "person":
-        user = get_user_model().objects.filter(pk=pk).first()
+        # Only an account tied to this organisation by a record, as the people list
+        # shows them: an address typed into a mentee record admits nobody.
+        user = _people_with_accounts(organisation).filter(pk=pk).first()
         if user is None:
             raise Http404("No such person in this organisation.")
-        subject = services.subject_for(organisation, user)
-        if subject.is_empty and not organisation.memberships.filter(user=user).exists():
-            raise Http404("No such person in this organisation.")
-        return subject
+        return services.subject_for(organisation, user)
     mentee = Mentee.objects.filter(
         programme__organisation=organisation, pk=pk, user__isnull=True
     ).first()
     if mentee is None:
         raise Http404("No such person in this organisation.")
     return services.subject_for(organisation, mentee)
+
+
+def _people_with_accounts(organisation):
+    """Accounts this organisation holds a record of: a membership, a mentor or mentee
+    record, or an application."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(memberships__organisation=organisation)
+            | Q(mentor_records__programme__organisation=organisation)
+            | Q(mentee_records__programme__organisation=organisation)
+            | Q(applications__programme__organisation=organisation)
+        )
+        .distinct()
+    )
 
 
 def _display_name(subject: services.Subject) -> str:
@@ -65,20 +79,12 @@ def index(request, organisation_slug):
     form = PeopleSearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     text = CharField()
-    users = (
-        get_user_model()
-        .objects.filter(
-            Q(memberships__organisation=organisation)
-            | Q(mentor_records__programme__organisation=organisation)
-            | Q(mentee_records__programme__organisation=organisation)
-            | Q(applications__programme__organisation=organisation)
-        )
-        .exclude(email__endswith=f"@{services.ERASED_DOMAIN}")
-        .distinct()
+    users = _people_with_accounts(organisation).exclude(
+        email__iendswith=f"@{services.ERASED_DOMAIN}"
     )
     mentees = Mentee.objects.filter(
         programme__organisation=organisation, user__isnull=True
-    ).exclude(email__endswith=f"@{services.ERASED_DOMAIN}")
+    ).exclude(email__iendswith=f"@{services.ERASED_DOMAIN}")
     if query:
         matching = Q(full_name__icontains=query) | Q(email__icontains=query)
         users, mentees = users.filter(matching), mentees.filter(matching)

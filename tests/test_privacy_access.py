@@ -9,10 +9,11 @@ import subprocess
 
 import pytest
 from django.urls import reverse
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from programmes.models import AuditEvent
 
+from .factories import MenteeFactory
 from .test_privacy_erasure import NAME, seed_person
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,16 @@ def test_the_persons_page_lists_what_is_held_and_links_the_downloads(client, cas
     assert NAME in page
     assert reverse("privacy:access_pdf", args=[cast.org.slug, "person", person.user.pk]) in page
     assert reverse("privacy:erase", args=[cast.org.slug, "person", person.user.pk]) in page
+
+
+def test_an_address_typed_into_a_mentee_record_admits_no_other_organisations_person(client, cast):
+    # The other organisation's admin has an account there only; an admin here types
+    # that address into a mentee record of their own.
+    with scopes_disabled():
+        MenteeFactory(programme=cast.programme, trust=cast.trust, email=cast.other_admin.email)
+    client.force_login(cast.owner)
+    for name in ("privacy:person", "privacy:access_json", "privacy:access_pdf"):
+        url = reverse(name, args=[cast.org.slug, "person", cast.other_admin.pk])
+        response = client.get(url, {"download": "1"})
+        assert response.status_code == 404, name
+        assert cast.other_admin.full_name not in response.content.decode()
