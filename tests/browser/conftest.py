@@ -53,11 +53,7 @@ class AxeChecker:
         self.checked: list[str] = []
 
     def __call__(self) -> None:
-        self.page.evaluate(AXE_SOURCE)
-        result = self.page.evaluate(
-            "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
-            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
-        )
+        result = self._run()
         violations = [
             {
                 "id": v["id"],
@@ -71,6 +67,43 @@ class AxeChecker:
         assert violations == [], f"axe violations on {self.page.url}:\n" + json.dumps(
             violations, indent=2
         )
+
+    def _run(self) -> dict:
+        """Runs axe once the page has loaded.
+
+        A click that navigates returns before the next page has loaded, so a check
+        straight after one can meet a document that is being replaced; that check
+        waits for the new page to load and runs again on it.
+        """
+        from playwright.sync_api import Error
+
+        attempt = 1
+        while True:
+            self.page.wait_for_load_state("load")
+            try:
+                self.page.evaluate(AXE_SOURCE)
+                return self.page.evaluate(
+                    "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+                    "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', "
+                    "'best-practice']}})"
+                )
+            except Error as error:
+                if attempt == NAVIGATION_ATTEMPTS or not _is_navigation(error):
+                    raise
+                attempt += 1
+
+
+NAVIGATION_ATTEMPTS = 5
+NAVIGATION_ERRORS = (
+    "Execution context was destroyed",
+    "reading 'documentElement'",
+    "axe is not defined",
+    "Cannot find context",
+)
+
+
+def _is_navigation(error: Exception) -> bool:
+    return any(message in str(error) for message in NAVIGATION_ERRORS)
 
 
 @pytest.fixture

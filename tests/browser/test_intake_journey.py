@@ -130,6 +130,7 @@ def test_a_mentor_keeps_their_profile(page, axe, cast, live_server):
     expect(page.get_by_role("heading", name="Your mentor profile", level=1)).to_be_visible()
     axe()
     page.get_by_role("link", name="Change your profile").click()
+    expect(page.get_by_label("Most mentees at once")).to_be_visible()
     axe()
     page.get_by_label("Most mentees at once").fill("9")
     page.get_by_label("Most mentees a year").fill("6")
