@@ -7,7 +7,6 @@ from django.urls import Resolver404, resolve, reverse
 from django_scopes import scope
 
 from .access import Access, exempt_from_two_factor
-from .models import Organisation
 
 
 class OrganisationMiddleware:
@@ -35,21 +34,14 @@ class OrganisationMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
 
-        organisation = Organisation.objects.filter(slug=slug).first()
-        if organisation is None:
+        access = Access.for_user(request.user, slug)
+        if access is None:
             raise Http404("No such organisation.")
-        with scope(organisation=organisation):
-            memberships = list(
-                organisation.memberships.filter(user=request.user).prefetch_related("trusts")
-            )
-        if not memberships:
-            raise Http404("No such organisation.")
-
-        access = Access.from_memberships(organisation, memberships)
+        organisation = access.organisation
         if (
             access.needs_two_factor
-            and not request.user.has_two_factor
             and not exempt_from_two_factor(request.user)
+            and not request.user.has_two_factor
         ):
             messages.warning(
                 request,
