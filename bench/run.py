@@ -44,6 +44,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = tuple(int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(","))
 BASE = f"http://127.0.0.1:{PORT}"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mentoring_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 RESULTS = ROOT / "bench" / "results.json"
 LUA = ROOT / "bench" / "requests.lua"
 WRK_THREADS = 2
@@ -61,6 +62,8 @@ def environment() -> dict[str, str]:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.bench"
     env.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
+    # Production's cache: Redis, in a database of its own.
+    env.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
     env.setdefault("STATIC_ROOT", str(ROOT / "var" / "bench" / "static"))
     # The demo's accounts skip two-factor; the large organisation's people have it set up.
     env["DEMO_MODE"] = "1"

@@ -18,7 +18,7 @@ from programmes import audit
 from programmes.access import programme_for, role_required
 from programmes.models import AuditEvent
 
-from . import exports, report_files, reports
+from . import exports, report_cache, report_files, reports
 from .models import ReportFile
 from .views_exports import NOT_FOUND, READERS
 
@@ -51,12 +51,17 @@ def report_index(request, organisation_slug, programme_pk):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(*READERS)
 def report_page(request, organisation_slug, programme_pk, report):
-    """One report of one programme, with its downloads."""
+    """One report of one programme, with its downloads. POST works its figures out
+    again (any POST in the organisation does: ``programmes.freshness``)."""
     programme = programme_for(request, programme_pk)
     spec = _spec(report)
-    built = spec.build(programme)
+    if request.method == "POST":
+        messages.success(request, "The figures have been worked out again.")
+        return redirect(_page_url(request, programme, spec))
+    body = report_cache.body(request, programme, spec)
     files = {f.format: f for f in programme.report_files.filter(report=spec.key)}
     downloads = []
     for fmt, label in ReportFile.Format.choices:
@@ -75,9 +80,8 @@ def report_page(request, organisation_slug, programme_pk, report):
         {
             "programme": programme,
             "spec": spec,
-            "report": built,
+            "body": body,
             "downloads": downloads,
-            **built.context,
         },
     )
 

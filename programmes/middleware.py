@@ -6,7 +6,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 from django_scopes import scope
 
+from . import freshness
 from .access import Access, exempt_from_two_factor
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 class OrganisationMiddleware:
@@ -55,3 +58,22 @@ class OrganisationMiddleware:
         request.access = access
         with scope(organisation=organisation):
             return self.get_response(request)
+
+
+class DataChangeMiddleware:
+    """After a request that may have written (POST and the other unsafe methods), pages
+    cached from its organisation's data, or from everyone's outside an organisation,
+    are no longer served (``programmes.freshness``).
+
+    It sits outside OrganisationMiddleware, so it runs after the view's writes are
+    committed and knows which organisation the request ran in.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            freshness.changed(getattr(request, "organisation", None))
+        return response

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "programmes.middleware.DataChangeMiddleware",
     "programmes.middleware.OrganisationMiddleware",
 ]
 
@@ -168,6 +169,9 @@ else:
 # --- Celery --------------------------------------------------------------------
 # When, on the 1st of each month, the previous month's exports are built (HH:MM).
 MONTHLY_EXPORT_AT = env_time("MONTHLY_EXPORT_AT", "02:00")
+# A report page (the dashboard, the cohort report...) is worked out again after any
+# change made in its organisation, and at the latest after this many seconds.
+REPORT_PAGE_SECONDS = env_int("REPORT_PAGE_SECONDS", 5 * 60, minimum=0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

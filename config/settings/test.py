@@ -22,6 +22,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 DEMO_MODE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Report pages are worked out on every request, so a test that adds rows and opens a
+# report again sees them; tests of the report cache turn it on (tests/test_report_cache.py).
+REPORT_PAGE_SECONDS = 0
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405

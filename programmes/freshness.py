@@ -1,0 +1,115 @@
+"""Whether an organisation's data may have changed since a cached page was worked out.
+
+A page worked out from many rows (the dashboard, a report) is cached under a key that
+holds its organisation's *stamp*; a page cached under an old stamp is never read
+again. An organisation gets a new stamp when
+
+- a row of the product's own apps is saved (or a many-to-many link changed) while its
+  organisation's scope is active, once the transaction commits; saved outside any
+  organisation's scope, every organisation gets one at once;
+- a request that may write (POST and the other unsafe methods) ends in it, which
+  catches what signals do not see: bulk updates and deletes.
+
+A bulk update run by a background job is seen by neither, so cached pages also expire
+after REPORT_PAGE_SECONDS and say when they were worked out. Deletes send no signal
+here on purpose: listening to them would make Django fetch every row of a large
+cascade before deleting it.
+
+Without a cache (Redis down) every call makes a new stamp, so nothing is ever served
+from a cache that could not be told of a change. With REPORT_PAGE_SECONDS at 0 nothing
+is cached and no stamps are kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_save
+from django_scopes import get_scope
+
+EVERY_ORGANISATION = "data-stamp:all"
+# The apps whose rows the cached pages are worked out from.
+DATA_APPS = ("programmes", "mentoring", "matching", "surveys", "evaluation", "privacy")
+# Rows that record what happened or what was built, which no cached page counts.
+NOT_DATA = {("programmes", "auditevent"), ("evaluation", "reportfile")}
+
+
+# Inside ``all_at_once()``: saved rows take no stamp each; every organisation takes
+# one at the end.
+_batch: ContextVar[bool] = ContextVar("freshness_batch", default=False)
+
+
+def enabled() -> bool:
+    return settings.REPORT_PAGE_SECONDS > 0
+
+
+@contextmanager
+def all_at_once() -> Iterator[None]:
+    """Many rows saved together (the demo's seeding): one new stamp for every
+    organisation at the end instead of one per row."""
+    token = _batch.set(True)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        changed()
+
+
+def _key(organisation_id: int) -> str:
+    return f"data-stamp:organisation:{organisation_id}"
+
+
+def stamp(organisation) -> str:
+    """The organisation's current stamp, for a cache key."""
+    keys = [EVERY_ORGANISATION, _key(organisation.pk)]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            fresh = uuid.uuid4().hex
+            # Two requests starting a stamp at once agree on whichever was stored first.
+            found[key] = fresh if cache.add(key, fresh, timeout=None) else cache.get(key, fresh)
+    return "-".join(found[key] for key in keys)
+
+
+def changed(organisation=None) -> None:
+    """The organisation's data (every organisation's, given none) may have changed."""
+    if not enabled():
+        return
+    key = (
+        EVERY_ORGANISATION
+        if organisation is None
+        else _key(getattr(organisation, "pk", organisation))
+    )
+    cache.set(key, uuid.uuid4().hex, timeout=None)
+
+
+def _row_changed(sender, **kwargs) -> None:
+    if not enabled() or _batch.get():
+        return
+    current = get_scope()
+    organisation = current.get("organisation") if current.get("_enabled") else None
+    transaction.on_commit(partial(changed, organisation))
+
+
+def connect() -> None:
+    """Listen for saved rows of the product's own apps (called once, at start-up)."""
+    for label in DATA_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if (label, model._meta.model_name) in NOT_DATA:
+                continue
+            uid = f"freshness:{model._meta.label_lower}"
+            post_save.connect(_row_changed, sender=model, dispatch_uid=uid)
+            for field in model._meta.local_many_to_many:
+                m2m_changed.connect(
+                    _row_changed,
+                    sender=field.remote_field.through,
+                    dispatch_uid=f"{uid}:{field.name}",
+                )
