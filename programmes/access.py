@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import Http404
 from django_scopes import scopes_disabled
 
+from accounts import identity
+
 from .models import TWO_FACTOR_ROLES, Membership, Organisation, Role, Trust
 
 
@@ -22,6 +24,9 @@ class Access:
     lead_nurse_trust_ids: frozenset[int] = field(default_factory=frozenset)
     # How many organisations the person belongs to, counting this one.
     organisation_count: int = 1
+    # False when a role here needs two-factor and the person has not set it up (and is
+    # not a demo account, which is exempt); looked up only for a role that needs it.
+    two_factor_satisfied: bool = True
 
     @classmethod
     def from_memberships(cls, organisation: Organisation, memberships: Iterable[Membership]):
@@ -39,7 +44,15 @@ class Access:
     @classmethod
     def for_user(cls, user, organisation_slug: str) -> Access | None:
         """The person's access in the organisation with this slug, or None if they hold
-        no role there (or it does not exist). One query, two for a lead nurse.
+        no role there (or it does not exist): from the cache (``accounts.identity``),
+        or read from the database."""
+        return identity.remembered_access(
+            user, organisation_slug, lambda: cls._read(user, organisation_slug)
+        )
+
+    @classmethod
+    def _read(cls, user, organisation_slug: str) -> Access | None:
+        """One query; two for a lead nurse, and one more for a role that needs two-factor.
 
         The one query reads all of the person's own memberships, in every organisation,
         so that the header knows whether to offer a switch of organisation without
@@ -60,11 +73,15 @@ class Access:
             if lead_nurse
             else ()
         )
+        roles = frozenset(m.role for m in here)
         return cls(
             organisation=here[0].organisation,
-            roles=frozenset(m.role for m in here),
+            roles=roles,
             lead_nurse_trust_ids=frozenset(trust_ids),
             organisation_count=len({m.organisation_id for m in held}),
+            two_factor_satisfied=bool(
+                not roles & TWO_FACTOR_ROLES or exempt_from_two_factor(user) or user.has_two_factor
+            ),
         )
 
     def has(self, *roles: str) -> bool:

@@ -7,7 +7,7 @@ from django.urls import Resolver404, resolve, reverse
 from django_scopes import scope
 
 from . import freshness
-from .access import Access, exempt_from_two_factor
+from .access import Access
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
@@ -41,11 +41,7 @@ class OrganisationMiddleware:
         if access is None:
             raise Http404("No such organisation.")
         organisation = access.organisation
-        if (
-            access.needs_two_factor
-            and not exempt_from_two_factor(request.user)
-            and not request.user.has_two_factor
-        ):
+        if not access.two_factor_satisfied:
             messages.warning(
                 request,
                 "Your role gives you access to personal data, so you must set up "

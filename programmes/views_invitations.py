@@ -215,7 +215,7 @@ def invitation_accept(request, token):
         except (AccountAlreadyExists, IntegrityError):
             # The account appeared since the page was shown: its owner signs in.
             return redirect(_sign_in_url(request))
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.identity.ModelBackend")
         messages.success(
             request,
             f"Your account is ready and you have joined {invitation.organisation.name} "

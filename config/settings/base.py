@@ -91,6 +91,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Django's {% url %} tag, remembering its answers (config/urltags.py).
+            "builtins": ["config.urltags"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -138,6 +140,9 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # Sessions are read from Redis and written to both; the database copy is what
+    # counts when Redis is lost.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     CELERY_BROKER_URL = REDIS_URL
     # A Redis that does not answer at all is given up on quickly, so a request that
     # queues a task keeps it for later instead of waiting (config/celery_app.py).
@@ -225,9 +230,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, reading the signed-in account from the cache when
+# IDENTITY_CACHE is on (accounts/identity.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.identity.ModelBackend",
+    "accounts.identity.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -280,6 +287,12 @@ for _key in MFA_ENCRYPTION_KEYS:
         ) from None
 MFA_TOTP_ISSUER = "Legacy mentoring"
 MFA_RECOVERY_CODE_COUNT = 10
+
+# The signed-in account and its roles kept in the cache between requests
+# (accounts/identity.py): only worth it with Redis, as the database cache is the
+# database.
+IDENTITY_CACHE = env_bool("IDENTITY_CACHE", bool(REDIS_URL))
+IDENTITY_CACHE_SECONDS = env_int("IDENTITY_CACHE_SECONDS", 10 * 60, minimum=1)
 
 # Idle and absolute session limits, enforced by accounts.middleware.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)

@@ -31,3 +31,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: tests that fork a process (a build killed part way) need the
     # child to see the same database. pytest-xdist adds a suffix per worker.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+if REDIS_URL:  # noqa: F405
+    # pytest-xdist's workers each have a database of their own, where the same ids mean
+    # other rows; they must not read each other's cache entries either.
+    CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
