@@ -5,8 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 
-from programmes import audit
+from programmes import audit, fragments
 from programmes.access import role_required
 from programmes.models import AuditEvent, Programme, Role
 
@@ -52,7 +54,31 @@ def _criteria(form, name):
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE)
 def mentee_queue(request, organisation_slug):
-    """Waiting mentees of the person's trusts: highest priority first, then longest waiting."""
+    """Waiting mentees of the person's trusts: highest priority first, then longest waiting.
+
+    The filter and the table are kept in the cache until a row of the organisation
+    changes (``programmes.fragments``), shared by readers with the same roles and
+    trusts; every view is recorded in the audit trail all the same.
+    """
+    access = request.access
+    vary = (
+        access.is_admin,
+        sorted(access.lead_nurse_trust_ids),
+        sorted(request.GET.lists()),
+        # Days waiting and the eligibility window count from today.
+        timezone.localdate().isoformat(),
+    )
+    content, page_number = fragments.kept(
+        request, "mentee-queue", vary, lambda: _mentee_queue_content(request)
+    )
+    audit.record_request(
+        request, AuditEvent.Action.VIEW, object_type="mentee list", label=f"page {page_number}"
+    )
+    return render(request, "mentoring/mentee_queue.html", {"content": content})
+
+
+def _mentee_queue_content(request) -> tuple[str, int]:
+    """The queue's filter and table as HTML, and the number of the page shown."""
     organisation = request.organisation
     form = QueueFilterForm(
         request.GET,
@@ -63,12 +89,8 @@ def mentee_queue(request, organisation_slug):
     page = Paginator(mentees.queue_order(), PAGE_SIZE).get_page(request.GET.get("page"))
     for mentee in page:
         mentee.is_outside_scope = services.is_outside_scope(mentee)
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="mentee list", label=f"page {page.number}"
-    )
-    return render(
-        request,
-        "mentoring/mentee_queue.html",
+    html = render_to_string(
+        "mentoring/includes/mentee_queue_content.html",
         {
             "form": form,
             "page": page,
@@ -76,7 +98,9 @@ def mentee_queue(request, organisation_slug):
             "covers_no_trust": not request.access.is_admin
             and not request.access.lead_nurse_trust_ids,
         },
+        request=request,
     )
+    return html, page.number
 
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE)

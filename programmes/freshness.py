@@ -7,8 +7,8 @@ again. An organisation gets a new stamp when
 - a row of the product's own apps is saved (or a many-to-many link changed) while its
   organisation's scope is active, once the transaction commits; saved outside any
   organisation's scope, every organisation gets one at once;
-- a request that may write (POST and the other unsafe methods) ends in it, which
-  catches what signals do not see: bulk updates and deletes.
+- a request in the organisation that may write (POST and the other unsafe methods)
+  ends, which catches what signals do not see: bulk updates and deletes.
 
 A bulk update run by a background job is seen by neither, so cached pages also expire
 after REPORT_PAGE_SECONDS and say when they were worked out. Deletes send no signal

@@ -57,9 +57,13 @@ class OrganisationMiddleware:
 
 
 class DataChangeMiddleware:
-    """After a request that may have written (POST and the other unsafe methods), pages
-    cached from its organisation's data, or from everyone's outside an organisation,
-    are no longer served (``programmes.freshness``).
+    """After a request in an organisation that may have written (POST and the other
+    unsafe methods), pages cached from the organisation's data are no longer served
+    (``programmes.freshness``): this catches bulk updates, which send no signal.
+
+    Requests outside organisations (a survey answered by link, signing in) are left to
+    the signals of the rows they save, so that a survey answered in one organisation
+    does not make every organisation's pages be worked out again.
 
     It sits outside OrganisationMiddleware, so it runs after the view's writes are
     committed and knows which organisation the request ran in.
@@ -70,6 +74,7 @@ class DataChangeMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method not in SAFE_METHODS:
-            freshness.changed(getattr(request, "organisation", None))
+        organisation = getattr(request, "organisation", None)
+        if request.method not in SAFE_METHODS and organisation is not None:
+            freshness.changed(organisation)
         return response
