@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from programmes import audit
+from programmes import audit, fragments
 from programmes.access import role_required
 from programmes.models import AuditEvent, Role
 
@@ -156,25 +156,55 @@ def relationship_list(request, organisation_slug):
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE, Role.MENTOR, Role.MENTEE)
 def relationship_detail(request, organisation_slug, pk):
+    """The pair's page: its stage, papers, sessions and surveys.
+
+    Who may read it is checked, and the view recorded, on every request; the page's
+    sections are kept in the cache for this reader until a row of the organisation
+    changes (``programmes.fragments``).
+    """
     relationship = get_relationship_for(request, pk)
     audit.record_request(request, AuditEvent.Action.VIEW, obj=relationship, label=str(relationship))
-    context = {}
-    for panel in PANELS:
-        context.update(panel(request, relationship))
+    access = request.access
+    vary = (
+        relationship.pk,
+        request.user.pk,
+        sorted(access.roles),
+        sorted(access.lead_nurse_trust_ids),
+        # Days since the last session and what needs attention count from today.
+        timezone.localdate().isoformat(),
+    )
+    content = fragments.kept_html(
+        request,
+        "relationship",
+        vary,
+        "mentoring/relationships/_relationship_content.html",
+        lambda: _detail_context(request, relationship),
+    )
     return render(
         request,
         "mentoring/relationships/relationship_detail.html",
-        context
-        | {
+        {
             "relationship": relationship,
             "mentor": relationship.mentor,
             "mentee": relationship.mentee,
             "list_heading": _list_heading(request.access),
-            "can_end": can_end_early(relationship, request.user, request.access),
-            "shows_reason": can_manage_mentee(request, relationship.mentee)
-            or relationship.ended_by_id == request.user.pk,
+            "content": content,
         },
     )
+
+
+def _detail_context(request, relationship) -> dict:
+    context = {}
+    for panel in PANELS:
+        context.update(panel(request, relationship))
+    return context | {
+        "relationship": relationship,
+        "mentor": relationship.mentor,
+        "mentee": relationship.mentee,
+        "can_end": can_end_early(relationship, request.user, request.access),
+        "shows_reason": can_manage_mentee(request, relationship.mentee)
+        or relationship.ended_by_id == request.user.pk,
+    }
 
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE, Role.MENTOR, Role.MENTEE)

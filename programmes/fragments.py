@@ -5,8 +5,11 @@ kept under its organisation's stamp (``programmes.freshness``) with everything e
 it depends on (``vary``: the reader's roles and trusts, the query string, the day), so
 it is worked out once and then read until a row of the organisation changes, or for
 REPORT_PAGE_SECONDS at most. What must happen on every request (recording the view in
-the audit trail) stays outside. A part holding a form that posts (and so a CSRF token)
-is never kept this way.
+the audit trail) stays outside.
+
+A part holding a form that posts is kept with a placeholder where the form's CSRF token
+goes, and each reader gets their own token put in its place (``kept_html``); a token is
+never kept or shared.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from . import freshness
 
@@ -45,3 +51,27 @@ def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
     value = build()
     cache.set(key, value, settings.REPORT_PAGE_SECONDS)
     return value
+
+
+def csrf_placeholder() -> str:
+    """Where a reader's CSRF token goes in a kept part: the same in every process that
+    shares the cache, and not to be guessed from outside, so that nothing a page shows
+    can be mistaken for it."""
+    digest = hashlib.sha256(f"csrf-placeholder:{settings.SECRET_KEY}".encode()).hexdigest()
+    return f"csrf-placeholder-{digest[:32]}"
+
+
+def kept_html(
+    request, name: str, vary: tuple, template: str, context: Callable[[], dict]
+) -> SafeString:
+    """``template`` rendered with ``context()``, kept as ``kept`` keeps a part, with
+    this reader's CSRF token in each of its forms."""
+
+    def build() -> str:
+        return render_to_string(template, {**context(), "csrf_token": placeholder}, request=request)
+
+    placeholder = csrf_placeholder()
+    html = kept(request, name, vary, build)
+    if placeholder in html:
+        html = html.replace(placeholder, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there

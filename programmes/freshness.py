@@ -4,9 +4,10 @@ A page worked out from many rows (the dashboard, a report) is cached under a key
 holds its organisation's *stamp*; a page cached under an old stamp is never read
 again. An organisation gets a new stamp when
 
-- a row of the product's own apps is saved (or a many-to-many link changed) while its
-  organisation's scope is active, once the transaction commits; saved outside any
-  organisation's scope, every organisation gets one at once;
+- a row of the product's own apps, or an account (other than its time of signing in),
+  is saved (or a many-to-many link changed) while its organisation's scope is active,
+  once the transaction commits; saved outside any organisation's scope, every
+  organisation gets one at once;
 - a request in the organisation that may write (POST and the other unsafe methods)
   ends, which catches what signals do not see: bulk updates and deletes.
 
@@ -99,8 +100,19 @@ def _row_changed(sender, **kwargs) -> None:
     transaction.on_commit(partial(changed, organisation))
 
 
+def _account_changed(sender, update_fields=None, **kwargs) -> None:
+    # Signing in records the time on the account; nothing cached shows it.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    _row_changed(sender, **kwargs)
+
+
 def connect() -> None:
-    """Listen for saved rows of the product's own apps (called once, at start-up)."""
+    """Listen for saved rows of the product's own apps, and for saved accounts, whose
+    names and addresses pages show (called once, at start-up)."""
+    post_save.connect(
+        _account_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="freshness:account"
+    )
     for label in DATA_APPS:
         for model in apps.get_app_config(label).get_models():
             if (label, model._meta.model_name) in NOT_DATA:

@@ -2,18 +2,24 @@
 once, then read until a row of the organisation changes; never shared between readers
 who see different trusts or ask for different filters; every view still audited."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from mentoring.models import Mentee
+from programmes.fragments import csrf_placeholder
 from programmes.models import AuditEvent, Membership, Role
 
 from .conftest import enable_totp
 from .factories import MembershipFactory, UserFactory
+from .factories_matching import RelationshipFactory
 from .test_intake import mentee_data
+from .test_stages import days_ago, log_session, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +117,107 @@ def test_a_lead_nurse_given_another_trust_sees_its_mentees_at_once(client, cast)
             cast.other_trust_same_org
         )
     assert "Coastal Mentee" in client.get(queue()).content.decode()
+
+
+# --- The relationship page -------------------------------------------------------------
+
+
+@pytest.fixture
+def pair(cast):
+    with scopes_disabled():
+        Mentee.objects.filter(pk=cast.mentee_record.pk).update(status=Mentee.Status.ACTIVE)
+    return RelationshipFactory(
+        mentee=cast.mentee_record, mentor=cast.mentor_record, started_on=days_ago(60)
+    )
+
+
+def relationship_url(pair):
+    return reverse("mentoring:relationship_detail", args=["home", pair.pk])
+
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def without_tokens(html: str) -> str:
+    return CSRF_FIELD.sub('name="csrfmiddlewaretoken" value=""', html)
+
+
+def test_the_relationship_page_is_worked_out_once_per_reader_and_always_audited(client, cast, pair):
+    client.force_login(cast.mentor)
+    with CaptureQueriesContext(connection) as first:
+        worked_out = client.get(relationship_url(pair))
+    with CaptureQueriesContext(connection) as second:
+        read_again = client.get(relationship_url(pair))
+    assert without_tokens(read_again.context["content"]) == without_tokens(
+        worked_out.context["content"]
+    )
+    assert len(second) < len(first)
+    assert "mentoring_sessionlog" in "".join(q["sql"] for q in first.captured_queries)
+    assert "mentoring_sessionlog" not in "".join(q["sql"] for q in second.captured_queries)
+    with scope(organisation=cast.org):
+        assert AuditEvent.objects.filter(object_type="relationship", object_id=pair.pk).count() == 2
+
+
+def test_a_session_logged_shows_once_a_request_in_the_organisation_has_ended(client, cast, pair):
+    client.force_login(cast.mentor)
+    held_on = days_ago(2)
+    shown = f"{held_on.day} {held_on:%B %Y}"
+    assert shown not in client.get(relationship_url(pair)).content.decode()
+    log_session(cast, [pair], held_on=held_on)
+    # The request that logged it ends with a new stamp for the organisation.
+    client.post(reverse("mentoring:stage_move", args=["home", pair.pk]), {"direction": "none"})
+    assert shown in client.get(relationship_url(pair)).content.decode()
+
+
+def test_each_reader_gets_a_working_csrf_token_of_their_own(cast, pair):
+    from django.test import Client
+
+    mentor, other_session = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    mentor.force_login(cast.mentor)
+    other_session.force_login(cast.mentor)
+    mentor.get(relationship_url(pair))  # worked out and kept
+    first = mentor.get(relationship_url(pair)).content.decode()
+    second = other_session.get(relationship_url(pair)).content.decode()
+    assert csrf_placeholder() not in first + second
+    tokens = CSRF_FIELD.findall(first)
+    assert tokens and CSRF_FIELD.findall(second)
+    assert set(tokens).isdisjoint(CSRF_FIELD.findall(second))
+
+    moved = mentor.post(
+        reverse("mentoring:stage_move", args=["home", pair.pk]),
+        {"direction": "forward", "csrfmiddlewaretoken": tokens[0]},
+    )
+    assert moved.status_code == 302
+    assert reload(pair).stage != pair.stage
+
+
+def test_the_mentee_and_the_mentor_never_share_a_cached_page(client, cast, pair):
+    client.force_login(cast.mentor)
+    as_mentor = client.get(relationship_url(pair)).content.decode()
+    client.force_login(cast.mentee)
+    as_mentee = client.get(relationship_url(pair))
+    assert as_mentee.status_code == 200
+    # Only the mentor is offered the controls that move the relationship on.
+    assert reverse("mentoring:stage_move", args=["home", pair.pk]) in as_mentor
+    assert reverse("mentoring:stage_move", args=["home", pair.pk]) not in as_mentee.content.decode()
+
+
+def test_a_renamed_account_shows_at_once(client, cast, pair, django_capture_on_commit_callbacks):
+    client.force_login(cast.mentee)
+    assert "Renamed Mentor" not in client.get(relationship_url(pair)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.mentor.full_name = "Renamed Mentor"
+        cast.mentor.save()
+    assert "Renamed Mentor" in client.get(relationship_url(pair)).content.decode()
+
+
+def test_signing_in_leaves_cached_pages(client, cast, pair, django_capture_on_commit_callbacks):
+    client.force_login(cast.mentor)
+    first = client.get(relationship_url(pair))
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.mentee.last_login = timezone.now()
+        cast.mentee.save(update_fields=["last_login"])
+    with CaptureQueriesContext(connection) as again:
+        client.get(relationship_url(pair))
+    assert "mentoring_sessionlog" not in "".join(q["sql"] for q in again.captured_queries)
+    assert first.status_code == 200
