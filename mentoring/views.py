@@ -286,19 +286,38 @@ def mentee_refer_again(request, organisation_slug, pk):
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE)
 def mentor_list(request, organisation_slug):
+    """Mentor profiles with their caseloads; kept in the cache for this reader until a row
+    of the organisation changes (``programmes.fragments``), every view audited."""
+    access = request.access
+    vary = (
+        request.user.pk,
+        sorted(access.roles),
+        sorted(access.lead_nurse_trust_ids),
+        sorted(request.GET.lists()),
+        # Caseloads count the last twelve months.
+        timezone.localdate().isoformat(),
+    )
+    content, page_number = fragments.kept(
+        request, "mentor-list", vary, lambda: _mentor_list_content(request)
+    )
+    audit.record_request(
+        request, AuditEvent.Action.VIEW, object_type="mentor list", label=f"page {page_number}"
+    )
+    return render(request, "mentoring/mentor_list.html", {"content": content})
+
+
+def _mentor_list_content(request) -> tuple[str, int]:
     form = MentorSearchForm(request.GET, programmes=request.organisation.programmes.all())
     mentors = services.with_caseload(
         form.filter(mentors_visible_to(request)).select_related("user", "trust", "programme")
     ).order_by("user__full_name", "programme__name", "pk")
     page = Paginator(mentors, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="mentor list", label=f"page {page.number}"
-    )
-    return render(
-        request,
-        "mentoring/mentor_list.html",
+    html = render_to_string(
+        "mentoring/includes/mentor_list_content.html",
         {"form": form, "page": page, "query": _query_without_page(request)},
+        request=request,
     )
+    return html, page.number
 
 
 @role_required(Role.ADMIN, Role.LEAD_NURSE, Role.MENTOR, Role.MENTEE)

@@ -12,9 +12,9 @@ again. An organisation gets a new stamp when
   ends, which catches what signals do not see: bulk updates and deletes.
 
 A bulk update run by a background job is seen by neither, so cached pages also expire
-after REPORT_PAGE_SECONDS and say when they were worked out. Deletes send no signal
-here on purpose: listening to them would make Django fetch every row of a large
-cascade before deleting it.
+after REPORT_PAGE_SECONDS and say when they were worked out. Deletes of the product's
+rows send no signal here on purpose: listening to them would make Django fetch every
+row of a large cascade before deleting it.
 
 Without a cache (Redis down) every call makes a new stamp, so nothing is ever served
 from a cache that could not be told of a change. With REPORT_PAGE_SECONDS at 0 nothing
@@ -33,7 +33,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_scopes import get_scope
 
 EVERY_ORGANISATION = "data-stamp:all"
@@ -107,12 +107,26 @@ def _account_changed(sender, update_fields=None, **kwargs) -> None:
     _row_changed(sender, **kwargs)
 
 
+def _authenticator_changed(sender, update_fields=None, **kwargs) -> None:
+    # Each use of a two-factor code records its time; nothing cached shows it.
+    if update_fields is not None and set(update_fields) <= {"last_used_at"}:
+        return
+    _row_changed(sender, **kwargs)
+
+
 def connect() -> None:
-    """Listen for saved rows of the product's own apps, and for saved accounts, whose
-    names and addresses pages show (called once, at start-up)."""
+    """Listen for saved rows of the product's own apps, for saved accounts, whose names
+    and addresses pages show, and for two-factor set up or removed, which the people
+    list shows (called once, at start-up)."""
     post_save.connect(
         _account_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid="freshness:account"
     )
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _authenticator_changed,
+            sender="mfa.Authenticator",
+            dispatch_uid=f"freshness:authenticator:{signal is post_save}",
+        )
     for label in DATA_APPS:
         for model in apps.get_app_config(label).get_models():
             if (label, model._meta.model_name) in NOT_DATA:

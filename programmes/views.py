@@ -4,8 +4,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 
-from . import audit
+from . import audit, fragments
 from .access import role_required
 from .forms import AuditFilterForm, TrustForm
 from .models import AuditEvent, Organisation, Programme, Role
@@ -97,6 +98,21 @@ def trust_edit(request, organisation_slug, pk=None):
 
 @role_required(Role.ADMIN)
 def people(request, organisation_slug):
+    """Everyone with a role here; kept in the cache until a row of the organisation or an
+    account changes (``programmes.fragments``), every view audited."""
+    content, page_number = fragments.kept(
+        request,
+        "people",
+        (sorted(request.GET.lists()),),
+        lambda: _people_content(request),
+    )
+    audit.record_request(
+        request, AuditEvent.Action.VIEW, object_type="membership list", label=f"page {page_number}"
+    )
+    return render(request, "programmes/people.html", {"content": content})
+
+
+def _people_content(request) -> tuple[str, int]:
     memberships = (
         request.organisation.memberships.select_related("user")
         .prefetch_related("trusts")
@@ -109,14 +125,12 @@ def people(request, organisation_slug):
             user_id__in=[m.user_id for m in page], type=Authenticator.Type.TOTP
         ).values_list("user_id", flat=True)
     )
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="membership list", label=f"page {page.number}"
-    )
-    return render(
-        request,
-        "programmes/people.html",
+    html = render_to_string(
+        "programmes/_people_content.html",
         {"page": page, "two_factor_user_ids": two_factor_user_ids},
+        request=request,
     )
+    return html, page.number
 
 
 @role_required(Role.ADMIN)

@@ -221,3 +221,37 @@ def test_signing_in_leaves_cached_pages(client, cast, pair, django_capture_on_co
         client.get(relationship_url(pair))
     assert "mentoring_sessionlog" not in "".join(q["sql"] for q in again.captured_queries)
     assert first.status_code == 200
+
+
+# --- The people and mentor lists --------------------------------------------------------
+
+
+def test_the_people_list_shows_two_factor_set_up_at_once(
+    client, cast, django_capture_on_commit_callbacks
+):
+    people = reverse("programmes:people", args=["home"])
+    client.force_login(cast.owner)
+    newcomer = UserFactory(email="newcomer@home.test", full_name="Nia Newcomer")
+    with django_capture_on_commit_callbacks(execute=True), scopes_disabled():
+        MembershipFactory(organisation=cast.org, user=newcomer, role=Role.MENTOR)
+    row = re.compile(r"Nia Newcomer.*?</tr>", re.S)
+    assert "Not set up" in row.search(client.get(people).content.decode()).group(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        enable_totp(newcomer)
+    assert "Not set up" not in row.search(client.get(people).content.decode()).group(0)
+    with scope(organisation=cast.org):
+        assert AuditEvent.objects.filter(object_type="membership list").count() == 2
+
+
+def test_the_mentor_list_is_kept_and_refused_to_a_mentee(client, cast):
+    mentors = reverse("mentoring:mentor_list", args=["home"])
+    client.force_login(cast.owner)
+    with CaptureQueriesContext(connection) as first:
+        as_admin = client.get(mentors)
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(mentors).context["content"] == as_admin.context["content"]
+    assert len(second) < len(first)
+    client.force_login(cast.colleague)
+    assert client.get(mentors).status_code == 200
+    client.force_login(cast.mentee)
+    assert client.get(mentors).status_code == 404
