@@ -19,4 +19,4 @@ RUN DJANGO_SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64 | tr -d '/+=
 RUN useradd --system --home /app mentoring && mkdir -p /app/var && chown -R mentoring /app/var
 USER mentoring
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+CMD ["gunicorn", "--config", "config/gunicorn.py", "config.wsgi:application"]

@@ -287,13 +287,13 @@ def start_server() -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            str(ROOT / "config" / "gunicorn.py"),
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
             str(WORKERS),
-            "--timeout",
-            "30",
             "--log-level",
             "warning",
         ],
