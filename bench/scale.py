@@ -175,6 +175,10 @@ def prepare() -> dict:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # Rows bulk-loaded send no signals: pages cached by an earlier run are retired here.
+    from programmes import freshness
+
+    freshness.changed()
     with scopes_disabled(), transaction.atomic():
         lead_trust = organisation.trusts.get(ods_code=LEAD_NURSE_TRUST)
         lead = person(LEAD_NURSE_EMAIL, "Bench Lead Nurse", two_factor=True)
