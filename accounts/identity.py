@@ -21,8 +21,8 @@ stamp is new and everything is read from the database.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
@@ -31,6 +31,8 @@ from django.contrib.auth import backends
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from config import stamps
 
 EVERYONE = "identity-stamp:all"
 # An organisation the person holds no role in is remembered too.
@@ -42,17 +44,11 @@ def _stamp_key(user_id) -> str:
 
 
 def _stamps(user_id) -> str:
-    keys = [EVERYONE, _stamp_key(user_id)]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            fresh = uuid.uuid4().hex
-            found[key] = fresh if cache.add(key, fresh, timeout=None) else cache.get(key, fresh)
-    return "-".join(found[key] for key in keys)
+    return stamps.read(EVERYONE, _stamp_key(user_id))
 
 
-def _entry_key(user_id, stamps: str) -> str:
-    return f"identity:{user_id}:{stamps}"
+def _entry_key(user_id, current: str) -> str:
+    return f"identity:{user_id}:{current}"
 
 
 def enabled() -> bool:
@@ -69,25 +65,25 @@ class CachedUserMixin:
     def get_user(self, user_id):
         if not enabled():
             return super().get_user(user_id)
-        stamps = _stamps(user_id)
-        entry = cache.get(_entry_key(user_id, stamps)) or {}
+        current = _stamps(user_id)
+        entry = cache.get(_entry_key(user_id, current)) or {}
         user = entry.get("user")
         if user is None:
             user = super().get_user(user_id)
             if user is None:
                 return None
             entry = {"user": user, "access": {}}
-            _store(user_id, stamps, entry)
-        user._identity = (stamps, entry)
+            _store(user_id, current, entry)
+        user._identity = (current, entry)
         return user
 
 
-def _store(user_id, stamps: str, entry: dict) -> None:
+def _store(user_id, current: str, entry: dict) -> None:
     # The account carries its own entry while in use; that link is not stored.
     user = entry["user"]
     identity = user.__dict__.pop("_identity", None)
     try:
-        cache.set(_entry_key(user_id, stamps), entry, settings.IDENTITY_CACHE_SECONDS)
+        cache.set(_entry_key(user_id, current), entry, settings.IDENTITY_CACHE_SECONDS)
     finally:
         if identity is not None:
             user._identity = identity
@@ -110,13 +106,13 @@ def remembered_access(user, organisation_slug: str, load: Callable[[], Any]):
     identity = getattr(user, "_identity", None)
     if not enabled() or identity is None:
         return load()
-    stamps, entry = identity
+    current, entry = identity
     found = entry["access"].get(organisation_slug)
     if found is not None:
         return None if found == NO_ACCESS else found
     access = load()
     entry["access"][organisation_slug] = NO_ACCESS if access is None else access
-    _store(user.pk, stamps, entry)
+    _store(user.pk, current, entry)
     return access
 
 
@@ -129,11 +125,8 @@ def changed(user_id=None) -> None:
         return
     key = EVERYONE if user_id is None else _stamp_key(user_id)
 
-    def replace() -> None:
-        cache.set(key, uuid.uuid4().hex, timeout=None)
-
-    replace()
-    transaction.on_commit(replace)
+    stamps.renew(key)
+    transaction.on_commit(partial(stamps.renew, key))
 
 
 def _user_changed(sender, instance, **kwargs) -> None:

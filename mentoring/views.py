@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from programmes import audit, fragments
 from programmes.access import role_required
@@ -60,21 +59,13 @@ def mentee_queue(request, organisation_slug):
     changes (``programmes.fragments``), shared by readers with the same roles and
     trusts; every view is recorded in the audit trail all the same.
     """
-    access = request.access
-    vary = (
-        access.is_admin,
-        sorted(access.lead_nurse_trust_ids),
-        sorted(request.GET.lists()),
-        # Days waiting and the eligibility window count from today.
-        timezone.localdate().isoformat(),
+    return fragments.audited_list(
+        request,
+        name="mentee-queue",
+        template="mentoring/mentee_queue.html",
+        object_type="mentee list",
+        build=lambda: _mentee_queue_content(request),
     )
-    content, page_number = fragments.kept(
-        request, "mentee-queue", vary, lambda: _mentee_queue_content(request)
-    )
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="mentee list", label=f"page {page_number}"
-    )
-    return render(request, "mentoring/mentee_queue.html", {"content": content})
 
 
 def _mentee_queue_content(request) -> tuple[str, int]:
@@ -288,22 +279,14 @@ def mentee_refer_again(request, organisation_slug, pk):
 def mentor_list(request, organisation_slug):
     """Mentor profiles with their caseloads; kept in the cache for this reader until a row
     of the organisation changes (``programmes.fragments``), every view audited."""
-    access = request.access
-    vary = (
-        request.user.pk,
-        sorted(access.roles),
-        sorted(access.lead_nurse_trust_ids),
-        sorted(request.GET.lists()),
-        # Caseloads count the last twelve months.
-        timezone.localdate().isoformat(),
+    return fragments.audited_list(
+        request,
+        name="mentor-list",
+        template="mentoring/mentor_list.html",
+        object_type="mentor list",
+        build=lambda: _mentor_list_content(request),
+        person=True,
     )
-    content, page_number = fragments.kept(
-        request, "mentor-list", vary, lambda: _mentor_list_content(request)
-    )
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="mentor list", label=f"page {page_number}"
-    )
-    return render(request, "mentoring/mentor_list.html", {"content": content})
 
 
 def _mentor_list_content(request) -> tuple[str, int]:

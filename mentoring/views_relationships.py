@@ -164,19 +164,10 @@ def relationship_detail(request, organisation_slug, pk):
     """
     relationship = get_relationship_for(request, pk)
     audit.record_request(request, AuditEvent.Action.VIEW, obj=relationship, label=str(relationship))
-    access = request.access
-    vary = (
-        relationship.pk,
-        request.user.pk,
-        sorted(access.roles),
-        sorted(access.lead_nurse_trust_ids),
-        # Days since the last session and what needs attention count from today.
-        timezone.localdate().isoformat(),
-    )
     content = fragments.kept_html(
         request,
         "relationship",
-        vary,
+        (relationship.pk, fragments.reader(request, person=True)),
         "mentoring/relationships/_relationship_content.html",
         lambda: _detail_context(request, relationship),
     )

@@ -21,10 +21,46 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from . import freshness
+from . import audit, freshness
+from .models import AuditEvent
+
+
+def reader(request, *, person: bool = False) -> tuple:
+    """What a kept part varies with for whoever reads it: their roles and trusts (and
+    who they are, for a part that shows their own records), the query string and the
+    day (waiting times and caseloads count from today)."""
+    access = request.access
+    return (
+        request.user.pk if person else None,
+        sorted(access.roles),
+        sorted(access.lead_nurse_trust_ids),
+        sorted(request.GET.lists()),
+        timezone.localdate().isoformat(),
+    )
+
+
+def audited_list(
+    request,
+    *,
+    name: str,
+    template: str,
+    object_type: str,
+    build: Callable[[], tuple[str, int]],
+    person: bool = False,
+):
+    """A list page whose filter and table (``build()``: the HTML and the number of the
+    page shown) are kept for readers like this one, and whose every view is recorded
+    in the audit trail."""
+    content, page_number = kept(request, name, reader(request, person=person), build)
+    audit.record_request(
+        request, AuditEvent.Action.VIEW, object_type=object_type, label=f"page {page_number}"
+    )
+    return render(request, template, {"content": content})
 
 
 def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:

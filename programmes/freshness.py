@@ -23,7 +23,6 @@ is cached and no stamps are kept.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,10 +30,11 @@ from functools import partial
 
 from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_scopes import get_scope
+
+from config import stamps
 
 EVERY_ORGANISATION = "data-stamp:all"
 # The apps whose rows the cached pages are worked out from.
@@ -70,26 +70,18 @@ def _key(organisation_id: int) -> str:
 
 def stamp(organisation) -> str:
     """The organisation's current stamp, for a cache key."""
-    keys = [EVERY_ORGANISATION, _key(organisation.pk)]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            fresh = uuid.uuid4().hex
-            # Two requests starting a stamp at once agree on whichever was stored first.
-            found[key] = fresh if cache.add(key, fresh, timeout=None) else cache.get(key, fresh)
-    return "-".join(found[key] for key in keys)
+    return stamps.read(EVERY_ORGANISATION, _key(organisation.pk))
 
 
 def changed(organisation=None) -> None:
     """The organisation's data (every organisation's, given none) may have changed."""
     if not enabled():
         return
-    key = (
+    stamps.renew(
         EVERY_ORGANISATION
         if organisation is None
         else _key(getattr(organisation, "pk", organisation))
     )
-    cache.set(key, uuid.uuid4().hex, timeout=None)
 
 
 def _row_changed(sender, **kwargs) -> None:

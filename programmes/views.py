@@ -100,16 +100,13 @@ def trust_edit(request, organisation_slug, pk=None):
 def people(request, organisation_slug):
     """Everyone with a role here; kept in the cache until a row of the organisation or an
     account changes (``programmes.fragments``), every view audited."""
-    content, page_number = fragments.kept(
+    return fragments.audited_list(
         request,
-        "people",
-        (sorted(request.GET.lists()),),
-        lambda: _people_content(request),
+        name="people",
+        template="programmes/people.html",
+        object_type="membership list",
+        build=lambda: _people_content(request),
     )
-    audit.record_request(
-        request, AuditEvent.Action.VIEW, object_type="membership list", label=f"page {page_number}"
-    )
-    return render(request, "programmes/people.html", {"content": content})
 
 
 def _people_content(request) -> tuple[str, int]:

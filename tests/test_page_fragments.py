@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - tests take test_stages' pair fixture by name
 """The intake queue's filter and table from the cache (programmes.fragments): worked out
 once, then read until a row of the organisation changes; never shared between readers
 who see different trusts or ask for different filters; every view still audited."""
@@ -17,9 +18,10 @@ from programmes.models import AuditEvent, Membership, Role
 
 from .conftest import enable_totp
 from .factories import MembershipFactory, UserFactory
-from .factories_matching import RelationshipFactory
 from .test_intake import mentee_data
-from .test_stages import days_ago, log_session, reload
+
+# pair: test_stages' fixture, a relationship between the cast's mentor and mentee.
+from .test_stages import days_ago, log_session, pair, reload  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -120,15 +122,6 @@ def test_a_lead_nurse_given_another_trust_sees_its_mentees_at_once(client, cast)
 
 
 # --- The relationship page -------------------------------------------------------------
-
-
-@pytest.fixture
-def pair(cast):
-    with scopes_disabled():
-        Mentee.objects.filter(pk=cast.mentee_record.pk).update(status=Mentee.Status.ACTIVE)
-    return RelationshipFactory(
-        mentee=cast.mentee_record, mentor=cast.mentor_record, started_on=days_ago(60)
-    )
 
 
 def relationship_url(pair):
