@@ -1,7 +1,8 @@
-# ruff: noqa: F811 - tests take test_stages' pair fixture by name
 """The intake queue's filter and table from the cache (programmes.fragments): worked out
 once, then read until a row of the organisation changes; never shared between readers
 who see different trusts or ask for different filters; every view still audited."""
+
+# ruff: noqa: F811 - tests take test_stages' pair fixture by name
 
 import re
 
