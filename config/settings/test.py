@@ -25,6 +25,10 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Report pages are worked out on every request, so a test that adds rows and opens a
 # report again sees them; tests of the report cache turn it on (tests/test_report_cache.py).
 REPORT_PAGE_SECONDS = 0
+# Likewise the signed-in account and its roles are read from the database on every
+# request, so that a page's queries are the same on its first request and later ones;
+# tests of the identity cache turn it on (tests/test_identity_cache.py).
+IDENTITY_CACHE = False
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
