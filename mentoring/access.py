@@ -143,21 +143,22 @@ def relationships_visible_to(request) -> QuerySet[Relationship]:
     return relationships.filter(reduce(or_, conditions))
 
 
-def get_relationship_for(request, pk) -> Relationship:
-    """The relationship if this person may read it, with both people loaded; else 404."""
-    relationship = (
-        relationships_visible_to(request)
-        .select_related(
-            "programme",
-            "mentor__user",
-            "mentor__trust",
-            "mentee__trust",
-            "matched_by",
-            "ended_by",
-        )
-        .filter(pk=pk)
-        .first()
-    )
+# What a relationship's pages show of it: the programme, both people and their trusts,
+# and who matched and ended it.
+RELATIONSHIP_RELATED = (
+    "programme",
+    "mentor__user",
+    "mentor__trust",
+    "mentee__trust",
+    "matched_by",
+    "ended_by",
+)
+
+
+def get_relationship_for(request, pk, *, related=RELATIONSHIP_RELATED) -> Relationship:
+    """The relationship if this person may read it, with ``related`` loaded (both people
+    and what the pages show, unless asked for less); else 404."""
+    relationship = relationships_visible_to(request).select_related(*related).filter(pk=pk).first()
     if relationship is None:
         raise Http404(NOT_FOUND)
     return relationship

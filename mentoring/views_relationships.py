@@ -162,14 +162,16 @@ def relationship_detail(request, organisation_slug, pk):
     sections are kept in the cache for this reader until a row of the organisation
     changes (``programmes.fragments``).
     """
-    relationship = get_relationship_for(request, pk)
+    # Who may read it, and the names its title shows; the rest only when the sections
+    # are worked out again.
+    relationship = get_relationship_for(request, pk, related=("mentor__user", "mentee"))
     audit.record_request(request, AuditEvent.Action.VIEW, obj=relationship, label=str(relationship))
     content = fragments.kept_html(
         request,
         "relationship",
         (relationship.pk, fragments.reader(request, person=True)),
         "mentoring/relationships/_relationship_content.html",
-        lambda: _detail_context(request, relationship),
+        lambda: _detail_context(request, get_relationship_for(request, pk)),
     )
     return render(
         request,
