@@ -62,3 +62,25 @@ def test_only_a_lock_counts_as_taken_while_redis_is_down(redis_down):
     # Any other add is refused, so a two-factor code cannot be marked used, and is
     # refused rather than accepted twice.
     assert not cache.add("allauth.mfa.totp.used?user=1&code=123456", "y")
+
+
+def test_after_a_failed_call_redis_is_not_asked_again_for_a_while(redis_down, monkeypatch):
+    """A Redis that does not answer costs a timeout per call; after one failure the
+    cache answers at once for OUTAGE_PAUSE_SECONDS, then tries again."""
+    from django.core.cache import caches
+
+    from config import cache as outage
+
+    backend = caches["default"]
+    assert backend.get("first") is None  # fails, and pauses
+    asked = []
+    monkeypatch.setattr(backend._client, "get", lambda *a, **k: asked.append(a) or "answered")
+    monkeypatch.setattr(backend._client, "get_many", lambda *a, **k: asked.append(a) or {})
+    assert backend.get("second") is None
+    assert backend.get_many(["third"]) == {}
+    assert not backend.add("fourth", "x")
+    assert asked == []
+
+    monkeypatch.setattr(backend, "paused_until", outage.time.monotonic() - 1)
+    assert backend.get("fifth") == "answered"
+    assert len(asked) == 1
