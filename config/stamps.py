@@ -18,7 +18,8 @@ from django.core.cache import cache
 
 def read(*keys: str) -> str:
     """The current stamps under these keys, joined, for a cache key."""
-    found = cache.get_many(keys)
+    # A copy: with Redis unreachable, django-redis answers with one shared empty dict.
+    found = dict(cache.get_many(keys))
     for key in keys:
         if key not in found:
             fresh = uuid.uuid4().hex

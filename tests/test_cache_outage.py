@@ -84,3 +84,14 @@ def test_after_a_failed_call_redis_is_not_asked_again_for_a_while(redis_down, mo
     monkeypatch.setattr(backend, "paused_until", outage.time.monotonic() - 1)
     assert backend.get("fifth") == "answered"
     assert len(asked) == 1
+
+
+def test_stamps_made_while_redis_is_down_are_new_every_time(redis_down):
+    """With Redis unreachable every stamp reads as new, so nothing cached can be read,
+    however many stamps are asked for (django-redis answers each miss with one shared
+    empty dict, which must not collect them)."""
+    from config import stamps
+
+    first = stamps.read("stamp:a", "stamp:b")
+    assert stamps.read("stamp:a", "stamp:b") != first
+    assert stamps.read("stamp:c") != stamps.read("stamp:c")
