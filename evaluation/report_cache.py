@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from programmes import freshness
+from programmes import fragments
 
 from .reports import ReportSpec
 
@@ -38,35 +37,25 @@ class Body:
         return max(1, settings.REPORT_PAGE_SECONDS // 60)
 
 
-def _key(request, programme, spec: ReportSpec) -> str:
-    reader = "admin" if request.access.is_admin else "reader"
-    return ":".join(
-        [
-            "report-page",
-            str(BODY_FORMAT),
-            spec.key,
-            str(programme.pk),
-            # A programme made again with the same id (a restored database) is another one.
-            str(programme.created_at.timestamp()),
-            reader,
-            freshness.stamp(request.organisation),
-        ]
-    )
-
-
 def body(request, programme, spec: ReportSpec) -> Body:
-    """The report's body for this reader, from the cache or worked out now."""
-    key = _key(request, programme, spec) if freshness.enabled() else None
-    found = cache.get(key) if key else None
-    if isinstance(found, Body):
-        return Body(mark_safe(found.html), found.missing, found.worked_out_at)  # noqa: S308
-    report = spec.build(programme)
-    html = render_to_string(
-        report.template,
-        {"programme": programme, "spec": spec, "report": report, **report.context},
-        request=request,
+    """The report's body for this reader, kept as ``programmes.fragments`` keeps a part
+    of a page, or worked out now."""
+
+    def build() -> Body:
+        report = spec.build(programme)
+        html = render_to_string(
+            report.template,
+            {"programme": programme, "spec": spec, "report": report, **report.context},
+            request=request,
+        )
+        return Body(html, list(report.missing), timezone.now())
+
+    vary = (
+        BODY_FORMAT,
+        programme.pk,
+        # A programme made again with the same id (a restored database) is another one.
+        programme.created_at.timestamp(),
+        "admin" if request.access.is_admin else "reader",
     )
-    made = Body(html, list(report.missing), timezone.now())
-    if key:
-        cache.set(key, made, timeout=settings.REPORT_PAGE_SECONDS)
-    return made
+    kept = fragments.kept(request, f"report-page:{spec.key}", vary, build)
+    return Body(mark_safe(kept.html), kept.missing, kept.worked_out_at)  # noqa: S308

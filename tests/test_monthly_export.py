@@ -195,8 +195,27 @@ def busy_programme(cast):
             closure_reason="SECRET-CLOSURE-5e88 Ottoline Vexley",
             continuing_informally=True,
         )
-        instrument = default_instrument(programme, Instrument.Kind.MENTEE_CLOSURE)
-        version = latest_version(instrument)
+        submitted_closure(
+            mentee,
+            relationship,
+            {
+                "confidence_role": "4",
+                "satisfaction_match": "SECRET-ODD-CHOICE-a87f",
+                "what_helped": "SECRET-FREE-TEXT-ANSWER-c4ca from Ottoline Vexley",
+                "trust_built_easily": "yes",
+            },
+            key=f"closure:mentee:{mentee.pk}:0",
+            at=now,
+        )
+    return programme
+
+
+def submitted_closure(mentee, relationship, answers: dict, *, key: str, at) -> SurveyResponse:
+    """The mentee's closure survey, invited three days ago and submitted ``at``."""
+    programme = mentee.programme
+    today = timezone.localdate()
+    with scopes_disabled():
+        version = latest_version(default_instrument(programme, Instrument.Kind.MENTEE_CLOSURE))
         invitation = SurveyInvitation.objects.create(
             programme=programme,
             version=version,
@@ -206,26 +225,20 @@ def busy_programme(cast):
             relationship=relationship,
             email=mentee.email,
             pseudonym=mentee_key(mentee),
-            key=f"closure:mentee:{mentee.pk}:0",
-            due_on=timezone.localdate() - datetime.timedelta(days=3),
-            expires_on=timezone.localdate() + datetime.timedelta(days=20),
-            completed_at=now,
+            key=key,
+            due_on=today - datetime.timedelta(days=3),
+            expires_on=today + datetime.timedelta(days=20),
+            completed_at=at,
         )
-        SurveyResponse.objects.create(
+        return SurveyResponse.objects.create(
             programme=programme,
             invitation=invitation,
             version=version,
             wave="closure",
             pseudonym=invitation.pseudonym,
-            answers={
-                "confidence_role": "4",
-                "satisfaction_match": "SECRET-ODD-CHOICE-a87f",
-                "what_helped": "SECRET-FREE-TEXT-ANSWER-c4ca from Ottoline Vexley",
-                "trust_built_easily": "yes",
-            },
-            submitted_at=now,
+            answers=answers,
+            submitted_at=at,
         )
-    return programme
 
 
 def test_no_name_email_phone_or_free_text_reaches_any_cell_sheet_name_or_csv(

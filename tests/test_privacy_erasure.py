@@ -34,11 +34,11 @@ from privacy.models import Erasure
 from privacy.services import erase_person
 from programmes import audit
 from programmes.models import Application, AuditEvent, Invitation, Membership, Role
-from surveys.instruments import default_instrument, latest_version
-from surveys.models import Audience, Instrument, SurveyInvitation, SurveyResponse
+from surveys.models import SurveyResponse
 
 from .factories import MembershipFactory, MenteeFactory, MentorFactory, UserFactory
 from .factories_matching import RelationshipFactory
+from .test_monthly_export import submitted_closure
 
 pytestmark = pytest.mark.django_db
 
@@ -165,33 +165,16 @@ def seed_person(cast, *, name: str = NAME, email: str = EMAIL) -> SimpleNamespac
             message="PRIV-MESSAGE-2c3d",
             status=MatchRequest.Status.ACCEPTED,
         )
-        version = latest_version(default_instrument(programme, Instrument.Kind.MENTEE_CLOSURE))
-        invitation = SurveyInvitation.objects.create(
-            programme=programme,
-            version=version,
-            wave="closure",
-            audience=Audience.MENTEE,
-            mentee=mentee,
-            relationship=relationship,
-            email=email,
-            pseudonym=mentee_key(mentee),
-            key=f"closure:mentee:{mentee.pk}:{relationship.pk}",
-            due_on=today - datetime.timedelta(days=3),
-            expires_on=today + datetime.timedelta(days=20),
-            completed_at=now,
-        )
-        SurveyResponse.objects.create(
-            programme=programme,
-            invitation=invitation,
-            version=version,
-            wave="closure",
-            pseudonym=invitation.pseudonym,
-            answers={
+        submitted_closure(
+            mentee,
+            relationship,
+            {
                 "confidence_role": "4",
                 "trust_built_easily": "yes",
                 "what_helped": "PRIV-ANSWER-0a1b",
             },
-            submitted_at=now,
+            key=f"closure:mentee:{mentee.pk}:{relationship.pk}",
+            at=now,
         )
         audit.record(
             organisation=cast.org,

@@ -235,6 +235,48 @@ def due_invitations() -> list[SurveyInvitation]:
         return list(SurveyInvitation.objects.filter(programme=programme))
 
 
+def kill_part_way_then_finish(
+    workers: Workers,
+    mail_root: Path,
+    *,
+    batch: int,
+    processes: int,
+    beats: int,
+    finish_within: float,
+) -> None:
+    """Start ``processes`` workers and ``beats`` beat runs, kill the workers part way
+    through the batch (paused outside the instant of a send), move the dead workers'
+    claims past their lease, then start again and beat until everything is sent."""
+    workers.start(processes)
+    for _ in range(beats):
+        workers.beat()
+    assert wait_for(lambda: len(messages(mail_root)) >= 3, timeout=90), "nothing was sent"
+    workers.signal(signal.SIGSTOP)
+    for _ in range(500):
+        if not mailed_but_unmarked(mail_root):
+            break
+        workers.signal(signal.SIGCONT)
+        time.sleep(0.001)
+        workers.signal(signal.SIGSTOP)
+    else:
+        pytest.fail("the workers were never paused outside the instant of a send")
+    workers.kill()
+    time.sleep(0.5)  # let the database finish what the dead workers had sent it
+    left = unsent().count()
+    assert 0 < left < batch, "the workers were not killed part way through the batch"
+
+    # The dead workers' claims run out after the lease (15 minutes): move them back.
+    unsent().filter(claimed_at__isnull=False).update(
+        claimed_at=F("claimed_at") - datetime.timedelta(minutes=16)
+    )
+    workers.start(processes)
+    deadline = time.monotonic() + finish_within
+    while unsent().exists():
+        assert time.monotonic() < deadline, f"{unsent().count()} e-mails were never sent"
+        workers.beat()
+        wait_for(lambda: not unsent().exists(), timeout=2, every=0.1)
+
+
 def test_killing_the_workers_mid_batch_sends_every_email_exactly_once(
     shared_database, eager_off, tmp_path
 ):
@@ -242,35 +284,10 @@ def test_killing_the_workers_mid_batch_sends_every_email_exactly_once(
     mail_root = tmp_path / "mail"
     workers = Workers(shared_database, mail_root)
     try:
-        workers.start(2)
         # Two beats at once: both workers take the same batch.
-        workers.beat()
-        workers.beat()
-        assert wait_for(lambda: len(messages(mail_root)) >= 3, timeout=90), "nothing was sent"
-        workers.signal(signal.SIGSTOP)
-        for _ in range(500):
-            if not mailed_but_unmarked(mail_root):
-                break
-            workers.signal(signal.SIGCONT)
-            time.sleep(0.001)
-            workers.signal(signal.SIGSTOP)
-        else:
-            pytest.fail("the workers were never paused outside the instant of a send")
-        workers.kill()
-        time.sleep(0.5)  # let the database finish what the dead workers had sent it
-        left = unsent().count()
-        assert 0 < left < SENDS, "the workers were not killed part way through the batch"
-
-        # The dead workers' claims run out after the lease (15 minutes): move them back.
-        unsent().filter(claimed_at__isnull=False).update(
-            claimed_at=F("claimed_at") - datetime.timedelta(minutes=16)
+        kill_part_way_then_finish(
+            workers, mail_root, batch=SENDS, processes=2, beats=2, finish_within=120
         )
-        workers.start(2)
-        deadline = time.monotonic() + 120
-        while unsent().exists():
-            assert time.monotonic() < deadline, f"{unsent().count()} e-mails were never sent"
-            workers.beat()
-            time.sleep(2)
     finally:
         workers.stop()
 

@@ -11,12 +11,9 @@ e-mail backend wrote.
 from __future__ import annotations
 
 import datetime
-import signal
-import time
 from collections import Counter
 
 import pytest
-from django.db.models import F
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -33,7 +30,7 @@ from ..factories import (
 )
 from ..factories_matching import RelationshipFactory
 from ..test_survey_schedule import make_rule
-from ..test_survey_worker import Workers, mailed_but_unmarked, messages, unsent, wait_for
+from ..test_survey_worker import Workers, kill_part_way_then_finish, messages
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -71,33 +68,9 @@ def test_a_worker_killed_mid_batch_of_reminders_and_restarted_sends_each_once(
     mail_root = tmp_path / "mail"
     workers = Workers(shared_database, mail_root)
     try:
-        workers.start(1)
-        workers.beat()
-        assert wait_for(lambda: len(messages(mail_root)) >= 3, timeout=90), "nothing was sent"
-        workers.signal(signal.SIGSTOP)
-        for _ in range(500):
-            if not mailed_but_unmarked(mail_root):
-                break
-            workers.signal(signal.SIGCONT)
-            time.sleep(0.001)
-            workers.signal(signal.SIGSTOP)
-        else:
-            pytest.fail("the worker was never paused outside the instant of a send")
-        workers.kill()
-        time.sleep(0.5)  # let the database finish what the dead worker had sent it
-        left = unsent().count()
-        assert 0 < left < REMINDERS, "the worker was not killed part way through the batch"
-
-        # The dead worker's claims run out after the lease (15 minutes): move them back.
-        unsent().filter(claimed_at__isnull=False).update(
-            claimed_at=F("claimed_at") - datetime.timedelta(minutes=16)
+        kill_part_way_then_finish(
+            workers, mail_root, batch=REMINDERS, processes=1, beats=1, finish_within=90
         )
-        workers.start(1)
-        deadline = time.monotonic() + 90
-        while unsent().exists():
-            assert time.monotonic() < deadline, f"{unsent().count()} reminders were never sent"
-            workers.beat()
-            wait_for(lambda: not unsent().exists(), timeout=2, every=0.1)
     finally:
         workers.stop()
 
