@@ -17,11 +17,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from mentoring.models import Agreement, Mentee, Relationship, SelfAssessment
-from mentoring.services import with_caseload
 from programmes.models import Programme
 from surveys.models import Audience
 
-from .reports import cohort, outcomes
+from .reports import cohort, dashboard, outcomes
 from .statistics import wilson
 from .suppression import SUPPRESSED, THRESHOLD
 
@@ -86,20 +85,14 @@ class Facts:
         )
 
     @cached_property
-    def relationships(self) -> dict[str, int]:
-        return self.programme.relationships.aggregate(
-            rematched=Count("pk", filter=Q(stage=Relationship.Stage.REMATCHED)),
-        )
+    def rematched(self) -> int:
+        return self.programme.relationships.filter(stage=Relationship.Stage.REMATCHED).count()
 
     @cached_property
     def caseloads(self) -> list[int]:
-        """Each mentor's mentees matched in the last 12 months, as the matching pages
-        count a caseload."""
-        return list(
-            with_caseload(self.programme.mentors.order_by(), self.today).values_list(
-                "started_last_year", flat=True
-            )
-        )
+        """Each mentor's mentees matched in the last 12 months, as the dashboard and the
+        matching pages count a caseload."""
+        return [matched for _, matched in dashboard.caseloads(self.programme, self.today)]
 
     @cached_property
     def agreements_signed(self) -> int:
@@ -240,7 +233,7 @@ INDICATORS: dict[str, Indicator] = {
             "Mentees with a capability self-assessment",
             lambda f: _count(f.self_assessed),
         ),
-        Indicator("rematches", "Rematches", lambda f: _count(f.relationships["rematched"])),
+        Indicator("rematches", "Rematches", lambda f: _count(f.rematched)),
         *(
             Indicator(
                 f"response_rate_{wave}",

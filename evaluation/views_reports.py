@@ -54,8 +54,12 @@ def report_index(request, organisation_slug, programme_pk):
 @require_http_methods(["GET", "POST"])
 @role_required(*READERS)
 def report_page(request, organisation_slug, programme_pk, report):
-    """One report of one programme, with its downloads. POST works its figures out
-    again (any POST in the organisation does: ``programmes.freshness``)."""
+    """One report of one programme, with its downloads.
+
+    POST (the page's "Work out the figures again") does nothing itself: like every form
+    sent in an organisation, it ends in DataChangeMiddleware renewing the organisation's
+    stamp (``programmes.freshness``), so the report is worked out on the GET it is
+    redirected to."""
     programme = programme_for(request, programme_pk)
     spec = _spec(report)
     if request.method == "POST":

@@ -130,9 +130,7 @@ class Subject:
 
     @property
     def programmes(self):
-        if self.programme is not None:
-            return Programme.objects.filter(pk=self.programme.pk)
-        return self.organisation.programmes.all()
+        return _programmes(self.organisation, self.programme)
 
     def relationships(self):
         return Relationship.objects.filter(
@@ -156,9 +154,17 @@ class Subject:
             Q(pseudonym__in=self.pseudonyms()) | Q(invitation__in=self.survey_invitations())
         )
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.mentee_ids or self.mentor_ids or self.application_ids)
+    def session_logs(self):
+        """Log entries of the person's relationships, and those they wrote as a mentor."""
+        return SessionLog.objects.filter(
+            Q(relationships__in=self.relationships()) | Q(mentor_id__in=self.mentor_ids)
+        ).distinct()
+
+
+def _programmes(organisation: Organisation, programme: Programme | None):
+    """The one programme, or all of the organisation's, always from the organisation."""
+    programmes = organisation.programmes.all()
+    return programmes.filter(pk=programme.pk) if programme is not None else programmes
 
 
 def subject_for(
@@ -175,11 +181,7 @@ def subject_for(
         user_or_record = user_or_record.user
     if isinstance(user_or_record, Mentee) and user_or_record.user_id:
         user_or_record = user_or_record.user
-    programmes = (
-        Programme.objects.filter(pk=programme.pk)
-        if programme is not None
-        else organisation.programmes.all()
-    )
+    programmes = _programmes(organisation, programme)
     mentees = Mentee.objects.filter(programme__in=programmes)
     if isinstance(user_or_record, User):
         user = user_or_record
@@ -245,10 +247,8 @@ class ErasureResult:
     erasure: Erasure | None
     # Records changed, by kind; empty when there was nothing left to erase.
     changed: Counter = field(default_factory=Counter)
-
-    @property
-    def created(self) -> bool:
-        return bool(self.changed)
+    # The names and addresses others' text was searched for (or is to be).
+    needles: set[str] = field(default_factory=set)
 
 
 def erase_person(
@@ -259,12 +259,15 @@ def erase_person(
     programme: Programme | None = None,
     path: str = "",
     audit: bool = True,
+    redact_mentions: bool = True,
 ) -> ErasureResult:
     """Erase one person's identifying data from the organisation (or one programme).
 
     One transaction; safe to repeat: a second erasure of the same person changes
     nothing and records nothing new. With ``programme``, only that programme's records
-    are touched, and the person's account and memberships stay (retention).
+    are touched, and the person's account and memberships stay (retention). Without
+    ``redact_mentions``, the caller takes the person's name out of others' text itself
+    (``erase_programme`` does it once for everyone).
     """
     with transaction.atomic():
         subject = subject_for(organisation, user_or_record, programme=programme)
@@ -275,8 +278,8 @@ def erase_person(
         _erase_records(subject, replacement, needles, changed)
         if programme is None and subject.user is not None:
             _erase_membership_and_account(subject, anonymise, changed)
-        if needles:
-            _redact_mentions(subject, needles, changed)
+        if needles and redact_mentions:
+            _redact_mentions(subject.organisation, subject.programmes, needles, changed)
         changed = Counter({kind: n for kind, n in changed.items() if n})
         erasure = None
         if audit and changed and programme is None:
@@ -292,7 +295,7 @@ def erase_person(
                 "records": dict(changed),
             },
         )
-    return ErasureResult(subject, erasure, changed)
+    return ErasureResult(subject, erasure, changed, needles)
 
 
 def _replacement_account(subject: Subject):
@@ -500,41 +503,54 @@ def _strip_free_text_answers(responses) -> int:
     return changed
 
 
-def _redact_mentions(subject: Subject, needles: set[str], changed: Counter) -> None:
-    """Take the person's name and address out of text that other people typed."""
+def _redact_mentions(
+    organisation: Organisation, programmes, needles: set[str], changed: Counter
+) -> None:
+    """Take the names and addresses out of text that other people typed: one search per
+    kind of record, and one bulk update of the rows found."""
     pattern = re.compile(
         "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.I
     )
-    programmes = subject.programmes
-    for model, path, fields in FREE_TEXT:
-        for name in fields:
-            matching = Q()
-            for needle in needles:
-                matching |= Q(**{f"{name}__icontains": needle})
-            rows = model.objects.filter(**{f"{path}__in": programmes}).filter(matching)
-            for pk, text in rows.values_list("pk", name):
-                model.objects.filter(pk=pk).update(**{name: pattern.sub(REDACTED, text)})
-                changed[f"mention_{model._meta.model_name}"] += 1
 
-    matching = Q()
-    for needle in needles:
-        matching |= Q(answers__icontains=needle)
-    for pk, answers in (
+    def mentioning(*fields) -> Q:
+        found = Q()
+        for name in fields:
+            for needle in needles:
+                found |= Q(**{f"{name}__icontains": needle})
+        return found
+
+    for model, path, fields in FREE_TEXT:
+        rows = model.objects.filter(**{f"{path}__in": programmes}).filter(mentioning(*fields))
+        redacted = []
+        for row in rows.only("pk", *fields):
+            for name in fields:
+                text = getattr(row, name)
+                if text and pattern.search(text):
+                    setattr(row, name, pattern.sub(REDACTED, text))
+                    changed[f"mention_{model._meta.model_name}"] += 1
+            redacted.append(row)
+        model.objects.bulk_update(redacted, fields)
+
+    responses = list(
         SurveyResponse.objects.filter(programme__in=programmes)
-        .filter(matching)
-        .values_list("pk", "answers")
-    ):
-        SurveyResponse.objects.filter(pk=pk).update(answers=_redact_json(answers, pattern))
-        changed["mention_survey_response"] += 1
+        .filter(mentioning("answers"))
+        .only("pk", "answers")
+    )
+    for response in responses:
+        response.answers = _redact_json(response.answers, pattern)
+    SurveyResponse.objects.bulk_update(responses, ["answers"])
+    changed["mention_survey_response"] += len(responses)
 
     # Audit events are never changed but for this: their labels are free text.
-    matching = Q()
-    for needle in needles:
-        matching |= Q(object_label__icontains=needle)
-    events = AuditEvent.objects.filter(organisation=subject.organisation).filter(matching)
-    for pk, label in events.values_list("pk", "object_label"):
-        AuditEvent.objects.filter(pk=pk).update(object_label=pattern.sub(REDACTED, label))
-        changed["audit_label"] += 1
+    events = list(
+        AuditEvent.objects.filter(organisation=organisation)
+        .filter(mentioning("object_label"))
+        .only("pk", "object_label")
+    )
+    for event in events:
+        event.object_label = pattern.sub(REDACTED, event.object_label)
+    AuditEvent.objects.bulk_update(events, ["object_label"])
+    changed["audit_label"] += len(events)
 
 
 def _redact_json(value, pattern: re.Pattern):
@@ -552,10 +568,7 @@ def _blank(queryset, values: dict) -> int:
     differs = Q()
     for name, value in values.items():
         differs |= Q(**{f"{name}__isnull": False}) if value is None else ~Q(**{name: value})
-    pks = list(queryset.filter(differs).values_list("pk", flat=True))
-    if not pks:
-        return 0
-    return queryset.model.objects.filter(pk__in=pks).update(**values)
+    return queryset.filter(differs).update(**values)
 
 
 def _update_if_different(instance: models.Model, values: dict) -> int:
@@ -647,10 +660,23 @@ def erase_programme(programme: Programme, *, actor=None) -> Erasure | None:
             return None
         changed: Counter = Counter()
         people = 0
+        needles: set[str] = set()
         for person in list(people_of(programme)):
-            result = erase_person(organisation, person, actor, programme=programme, audit=False)
+            result = erase_person(
+                organisation,
+                person,
+                actor,
+                programme=programme,
+                audit=False,
+                redact_mentions=False,
+            )
             changed.update(result.changed)
+            needles |= result.needles
             people += 1
+        # Everyone's names out of others' text at once, not one search per person.
+        if needles:
+            _redact_mentions(organisation, _programmes(organisation, programme), needles, changed)
+        changed = Counter({kind: n for kind, n in changed.items() if n})
         erasure.records = dict(changed)
         erasure.save(update_fields=["records"])
         record(

@@ -22,7 +22,6 @@ from mentoring.models import (
     Mentee,
     Mentor,
     SelfAssessment,
-    SessionLog,
     SessionRecord,
 )
 from programmes.models import Application, AuditEvent
@@ -119,7 +118,7 @@ def collect(subject: Subject) -> dict:
             "trust": mentee.trust.name,
             "cohort": mentee.cohort.name if mentee.cohort else None,
             "identified_by": mentee.get_identified_by_display(),
-            "themes": [THEME_LABELS.get(code, code) for code in mentee.themes],
+            "themes": mentee.theme_labels(),
             "criteria_wanted": [c.label for c in mentee.criteria_wanted.all()],
             "priority": mentee.get_priority_display(),
             "status": mentee.get_status_display(),
@@ -226,14 +225,7 @@ def collect(subject: Subject) -> dict:
             )
         )
 
-    logs = (
-        SessionLog.objects.filter(
-            Q(relationships__in=relationships) | Q(mentor_id__in=subject.mentor_ids)
-        )
-        .distinct()
-        .prefetch_related("actions")
-        .order_by("held_on", "pk")
-    )
+    logs = subject.session_logs().prefetch_related("actions").order_by("held_on", "pk")
     for entry in logs:
         row = _row(entry, ["held_on", "duration_minutes", "summary"])
         row |= {

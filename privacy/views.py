@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from mentoring.models import Mentee, SessionLog
+from mentoring.models import Mentee
 from mentoring.pdf import pdf_response, render_pdf
 from programmes import audit
 from programmes.access import role_required
@@ -130,23 +130,17 @@ def person(request, organisation_slug, kind, pk):
         ("Mentor records", len(subject.mentor_ids)),
         ("Applications", len(subject.application_ids)),
         ("Mentoring relationships", relationships.count()),
-        (
-            "Session log entries",
-            SessionLog.objects.filter(
-                Q(relationships__in=relationships) | Q(mentor_id__in=subject.mentor_ids)
-            )
-            .distinct()
-            .count(),
-        ),
+        ("Session log entries", subject.session_logs().count()),
         ("Survey invitations", subject.survey_invitations().count()),
         ("Survey responses", subject.survey_responses().count()),
     ]
+    name = _display_name(subject)
     audit.record_request(
         request,
         AuditEvent.Action.VIEW,
         object_type=kind,
         object_id=pk,
-        label=_display_name(subject),
+        label=name,
         fields=["privacy summary"],
     )
     return render(
@@ -156,7 +150,7 @@ def person(request, organisation_slug, kind, pk):
             "kind": kind,
             "pk": pk,
             "subject": subject,
-            "name": _display_name(subject),
+            "name": name,
             "held": held,
             "erased": services.is_erased_account(subject.user) if subject.user else False,
         },

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
-from config.middleware import mask_token
+from config.middleware import loggable_path, mask_token
 
 from .models import AuditEvent, Organisation
 
@@ -24,6 +24,15 @@ def record(
     path: str = "",
 ) -> AuditEvent:
     """Record one event. ``label`` must never carry the content of a confidential field."""
+    # A link's token is as good as a password until used: never written down.
+    return _event(
+        organisation, actor, action, obj, object_type, object_id, label, fields, mask_token(path)
+    )
+
+
+def _event(
+    organisation, actor, action, obj, object_type, object_id, label, fields, masked_path: str
+) -> AuditEvent:
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or obj.pk
@@ -35,16 +44,30 @@ def record(
         object_id=str(object_id)[:40],
         object_label=label[:200],
         fields=sorted(fields),
-        # A link's token is as good as a password until used: never written down.
-        path=mask_token(path)[:300],
+        path=masked_path[:300],
     )
 
 
-def record_request(request, action: str, **kwargs) -> AuditEvent:
-    return record(
-        organisation=request.organisation,
-        actor=request.user,
-        action=action,
-        path=request.path,
-        **kwargs,
+def record_request(
+    request,
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    label: str = "",
+    fields: Iterable[str] = (),
+) -> AuditEvent:
+    """Record one event of this request, its path masked as the request log masks it
+    (from the URL already resolved for the request)."""
+    return _event(
+        request.organisation,
+        request.user,
+        action,
+        obj,
+        object_type,
+        object_id,
+        label,
+        fields,
+        loggable_path(request),
     )

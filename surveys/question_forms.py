@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import pickle
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django import forms
 from django.db.models import Prefetch
@@ -89,12 +90,6 @@ def answer_display(question: Question, value) -> str:
     return str(value)
 
 
-# A frozen version's sections and questions never change (a change makes a new version),
-# so each process keeps them once read, as pickles: every caller gets objects of its own.
-_FROZEN_SECTIONS: dict[tuple[int, datetime.datetime], bytes] = {}
-_FROZEN_SECTIONS_KEPT = 256
-
-
 def version_sections(version: InstrumentVersion) -> list[Section]:
     """The version's sections in order, each with its questions: two queries at most,
     none for a frozen version this process has read before."""
@@ -103,21 +98,27 @@ def version_sections(version: InstrumentVersion) -> list[Section]:
         sections = list(version.sections.all())
         if all("questions" in getattr(s, "_prefetched_objects_cache", {}) for s in sections):
             return sections
-    key = (version.pk, version.frozen_at) if version.frozen_at is not None else None
-    if key is not None and (kept := _FROZEN_SECTIONS.get(key)) is not None:
-        return pickle.loads(kept)  # noqa: S301 - pickled by this process, just below
-    sections = list(
-        Section.objects.filter(version=version)
+    if version.is_frozen:
+        # Unpickled for every caller, so each gets objects of its own.
+        return pickle.loads(frozen_sections(version.pk, version.frozen_at))  # noqa: S301
+    return _read_sections(version.pk)
+
+
+@lru_cache(maxsize=256)
+def frozen_sections(version_pk: int, frozen_at: datetime.datetime) -> bytes:
+    """A frozen version's sections and questions, pickled, kept by each process: they
+    never change (a change makes a new version)."""
+    return pickle.dumps(_read_sections(version_pk))
+
+
+def _read_sections(version_pk: int) -> list[Section]:
+    return list(
+        Section.objects.filter(version_id=version_pk)
         .order_by("position", "pk")
         .prefetch_related(
             Prefetch("questions", queryset=Question.objects.order_by("position", "pk"))
         )
     )
-    if key is not None:
-        while len(_FROZEN_SECTIONS) >= _FROZEN_SECTIONS_KEPT:
-            _FROZEN_SECTIONS.pop(next(iter(_FROZEN_SECTIONS)), None)
-        _FROZEN_SECTIONS[key] = pickle.dumps(sections)
-    return sections
 
 
 def answer_rows(sections: Iterable[Section], answers: dict) -> list[tuple[Section, list]]:

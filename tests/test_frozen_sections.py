@@ -9,14 +9,14 @@ from django_scopes import scopes_disabled
 
 from surveys.instruments import default_instrument, latest_version
 from surveys.models import Instrument, Question
-from surveys.question_forms import _FROZEN_SECTIONS, version_sections
+from surveys.question_forms import frozen_sections, version_sections
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def version(cast):
-    _FROZEN_SECTIONS.clear()
+    frozen_sections.cache_clear()
     with scopes_disabled():
         yield latest_version(default_instrument(cast.programme, Instrument.Kind.MENTEE_STARTER))
 
@@ -47,4 +47,4 @@ def test_a_version_open_to_changes_is_read_every_time(version):
             after = codes(version_sections(version))
     assert len(again) == 2
     assert after[0] == "changed"
-    assert _FROZEN_SECTIONS == {}
+    assert frozen_sections.cache_info().currsize == 0

@@ -15,7 +15,7 @@ from django_scopes import scope
 
 from surveys import respond
 from surveys.models import SurveyResponse
-from surveys.question_forms import _FROZEN_SECTIONS
+from surveys.question_forms import frozen_sections
 from tests.factories import MenteeFactory
 from tests.test_survey_respond import STARTER_PAGES, make_invitation, open_link, page_url
 
@@ -40,7 +40,7 @@ def others_answer(cast, count: int, start: int) -> None:
 def queries(client, method: str, url: str, data: dict | None = None) -> int:
     """The queries of one request, counting those that read the survey's questions
     (kept by each process once read; forgotten here so that both counts include them)."""
-    _FROZEN_SECTIONS.clear()
+    frozen_sections.cache_clear()
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
     assert response.status_code == (302 if method == "post" else 200)
