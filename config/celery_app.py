@@ -205,3 +205,19 @@ class OrganisationTask(PublishingTask):
         organisation = Organisation.objects.get(pk=organisation_id)
         with scope(organisation=organisation):
             return super().__call__(organisation, *args, **kwargs)
+
+
+def fan_out(task: OrganisationTask, *args, **lookups) -> int:
+    """Queue ``task`` once for each organisation matching ``lookups`` (an
+    ``Organisation`` filter), in id order, with ``args`` after its id; how many."""
+    from programmes.models import Organisation
+
+    organisation_ids = list(
+        Organisation.objects.filter(**lookups)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for organisation_id in organisation_ids:
+        task.delay(organisation_id, *args)
+    return len(organisation_ids)

@@ -14,8 +14,8 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from config.celery_app import OrganisationTask
-from programmes.models import Organisation, Programme
+from config.celery_app import OrganisationTask, fan_out
+from programmes.models import Programme
 
 from . import exports
 
@@ -24,15 +24,7 @@ from . import exports
 def build_previous_month_exports(month: str | None = None) -> int:
     """Monthly: queue last month's export of every active programme, per organisation."""
     month = month or exports.previous_month().isoformat()
-    organisation_ids = list(
-        Organisation.objects.filter(programmes__status=Programme.Status.ACTIVE)
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for organisation_id in organisation_ids:
-        queue_organisation_exports.delay(organisation_id, month)
-    return len(organisation_ids)
+    return fan_out(queue_organisation_exports, month, programmes__status=Programme.Status.ACTIVE)
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)

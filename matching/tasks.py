@@ -7,10 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from config.celery_app import OrganisationTask
+from config.celery_app import OrganisationTask, fan_out
 from config.links import absolute_url
 from mentoring.models import Relationship
-from programmes.models import Organisation
 
 from .models import MatchRequest, Shortlist
 from .services import choice, shortlists
@@ -187,21 +186,13 @@ def offer_shortlists(self, organisation, mentee_ids: list[int], actor_id: int | 
     return {"open": offered.open, "empty": offered.empty, "skipped": offered.skipped}
 
 
-def _organisations_with(**lookups) -> list[int]:
-
-    organisations = Organisation.objects.filter(**lookups).distinct().order_by("pk")
-    return list(organisations.values_list("pk", flat=True))
-
-
 @shared_task
 def process_match_requests() -> int:
     """Hourly: for each organisation with requests waiting, remind and return as due."""
-    organisation_ids = _organisations_with(
-        programmes__match_requests__status=MatchRequest.Status.PENDING
+    return fan_out(
+        process_organisation_match_requests,
+        programmes__match_requests__status=MatchRequest.Status.PENDING,
     )
-    for organisation_id in organisation_ids:
-        process_organisation_match_requests.delay(organisation_id)
-    return len(organisation_ids)
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)
@@ -222,10 +213,9 @@ def process_organisation_match_requests(self, organisation) -> dict:
 @shared_task
 def expire_shortlists() -> int:
     """Daily: close shortlists nobody chose from in time, in each organisation that has one."""
-    organisation_ids = _organisations_with(programmes__shortlists__status=Shortlist.Status.OPEN)
-    for organisation_id in organisation_ids:
-        expire_organisation_shortlists.delay(organisation_id)
-    return len(organisation_ids)
+    return fan_out(
+        expire_organisation_shortlists, programmes__shortlists__status=Shortlist.Status.OPEN
+    )
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)

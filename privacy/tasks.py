@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery_app import OrganisationTask
-from programmes.models import Organisation, Programme
+from config.celery_app import OrganisationTask, fan_out
+from programmes.models import Programme
 
 from . import services
 
@@ -19,21 +19,14 @@ from . import services
 @shared_task
 def erase_past_retention() -> int:
     """Daily: queue each organisation that has closed programmes with a retention period."""
-    organisation_ids = list(
-        Organisation.objects.filter(
-            programmes__status=Programme.Status.CLOSED,
-            programmes__closed_on__isnull=False,
-            programmes__retention_months__isnull=False,
-            # Programmes already erased ask for nothing more.
-            programmes__erasures__isnull=True,
-        )
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return fan_out(
+        erase_organisation_past_retention,
+        programmes__status=Programme.Status.CLOSED,
+        programmes__closed_on__isnull=False,
+        programmes__retention_months__isnull=False,
+        # Programmes already erased ask for nothing more.
+        programmes__erasures__isnull=True,
     )
-    for organisation_id in organisation_ids:
-        erase_organisation_past_retention.delay(organisation_id)
-    return len(organisation_ids)
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=600)

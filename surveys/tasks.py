@@ -11,8 +11,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_app import OrganisationTask
-from programmes.models import Organisation, Programme
+from config.celery_app import OrganisationTask, fan_out
+from programmes.models import Programme
 
 from . import scheduling, sending
 
@@ -26,17 +26,11 @@ LIVE = (Programme.Status.ACTIVE, Programme.Status.CLOSED)
 @shared_task
 def create_invitations() -> int:
     """Hourly: for each organisation with a survey schedule, make the invitations due."""
-    organisation_ids = list(
-        Organisation.objects.filter(
-            programmes__status__in=LIVE, programmes__schedule_rules__active=True
-        )
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return fan_out(
+        create_organisation_invitations,
+        programmes__status__in=LIVE,
+        programmes__schedule_rules__active=True,
     )
-    for organisation_id in organisation_ids:
-        create_organisation_invitations.delay(organisation_id)
-    return len(organisation_ids)
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=3, default_retry_delay=300)
@@ -61,20 +55,13 @@ def create_organisation_invitations(self, organisation) -> int:
 def send_survey_emails() -> int:
     """Every five minutes: for each organisation with e-mails due, send them."""
     now = timezone.now()
-    organisation_ids = list(
-        Organisation.objects.filter(
-            programmes__survey_invitations__sends__sent_at__isnull=True,
-            programmes__survey_invitations__sends__due_at__lte=now,
-            programmes__survey_invitations__completed_at__isnull=True,
-            programmes__survey_invitations__expires_on__gte=timezone.localdate(now),
-        )
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return fan_out(
+        send_organisation_survey_emails,
+        programmes__survey_invitations__sends__sent_at__isnull=True,
+        programmes__survey_invitations__sends__due_at__lte=now,
+        programmes__survey_invitations__completed_at__isnull=True,
+        programmes__survey_invitations__expires_on__gte=timezone.localdate(now),
     )
-    for organisation_id in organisation_ids:
-        send_organisation_survey_emails.delay(organisation_id)
-    return len(organisation_ids)
 
 
 @shared_task(base=OrganisationTask, bind=True, max_retries=5, default_retry_delay=120)
