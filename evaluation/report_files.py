@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 
 import xlsxwriter
@@ -20,8 +21,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config import stamps
 from mentoring.pdf import render_pdf
-from programmes import audit
+from programmes import audit, freshness
 from programmes.claims import claim_row
 from programmes.models import AuditEvent, Programme
 
@@ -35,6 +37,26 @@ CONTENT_TYPES = {
     ReportFile.Format.PDF: "application/pdf",
     ReportFile.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def files_stamp(programme_pk: int) -> str:
+    """The stamp of the programme's report files: renewed whenever a file is asked for,
+    starts, fails or is ready, so that a report page kept in the cache
+    (``programmes.fragments``) shows its downloads as they stand."""
+    if not freshness.enabled():
+        return ""
+    return stamps.read(_files_key(programme_pk))
+
+
+def _files_key(programme_pk: int) -> str:
+    return f"report-files-stamp:{programme_pk}"
+
+
+def _files_changed(programme_pk: int) -> None:
+    if freshness.enabled():
+        key = _files_key(programme_pk)
+        stamps.renew(key)
+        transaction.on_commit(partial(stamps.renew, key))
 
 
 def request_build(
@@ -54,6 +76,7 @@ def request_build(
         report_file.requested_at = now
         report_file.error = ""
         report_file.save(update_fields=["status", "requested_by", "requested_at", "error"])
+        _files_changed(programme.pk)
         audit.record(
             organisation=programme.organisation,
             actor=actor,
@@ -180,6 +203,7 @@ def build(report_file_pk: int, build_id: str | None = None) -> ReportFile | None
         },
     ):
         return None
+    _files_changed(report_file.programme_id)
     spec = reports.spec(report_file.report)
     store = exports.storage()
     part = exports.temp_dir(store) / f"{build_id}.{report_file.format}{exports.PART_SUFFIX}"
@@ -202,6 +226,7 @@ def build(report_file_pk: int, build_id: str | None = None) -> ReportFile | None
             build_id=build_id,
             changes={"status": BuildStatus.FAILED, "error": str(error)[:300]},
         )
+        _files_changed(report_file.programme_id)
         log.exception("report build failed", extra={"report_file": report_file.pk})
         raise
     old = report_file.file_name
@@ -221,6 +246,7 @@ def build(report_file_pk: int, build_id: str | None = None) -> ReportFile | None
         if not finished:
             transaction.on_commit(lambda: exports.delete_files(store, [name]))
             return None
+        _files_changed(report_file.programme_id)
         if old and old != name:
             transaction.on_commit(lambda: exports.delete_files(store, [old]))
     report_file.refresh_from_db()

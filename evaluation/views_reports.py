@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from programmes import audit
+from programmes import audit, fragments
 from programmes.access import programme_for, role_required
 from programmes.models import AuditEvent
 
@@ -60,34 +60,42 @@ def report_page(request, organisation_slug, programme_pk, report):
     sent in an organisation, it ends in DataChangeMiddleware renewing the organisation's
     stamp (``programmes.freshness``), so the report is worked out on the GET it is
     redirected to."""
-    programme = programme_for(request, programme_pk)
     spec = _spec(report)
     if request.method == "POST":
+        programme = programme_for(request, programme_pk)
         messages.success(request, "The figures have been worked out again.")
         return redirect(_page_url(request, programme, spec))
-    body = report_cache.body(request, programme, spec)
-    files = {f.format: f for f in programme.report_files.filter(report=spec.key)}
-    downloads = []
-    for fmt, label in ReportFile.Format.choices:
-        found = files.get(fmt)
-        downloads.append(
-            {
-                "format": fmt,
-                "label": label,
-                "file": found,
-                "stale": bool(found and exports.is_stale(found)),
-            }
+
+    def build() -> str:
+        programme = programme_for(request, programme_pk)
+        files = {f.format: f for f in programme.report_files.filter(report=spec.key)}
+        downloads = []
+        for fmt, label in ReportFile.Format.choices:
+            found = files.get(fmt)
+            downloads.append(
+                {
+                    "format": fmt,
+                    "label": label,
+                    "file": found,
+                    "stale": bool(found and exports.is_stale(found)),
+                }
+            )
+        return fragments.page_html(
+            request,
+            "evaluation/reports/page.html",
+            lambda: {
+                "programme": programme,
+                "spec": spec,
+                "body": report_cache.body(request, programme, spec),
+                "downloads": downloads,
+            },
         )
-    return render(
-        request,
-        "evaluation/reports/page.html",
-        {
-            "programme": programme,
-            "spec": spec,
-            "body": body,
-            "downloads": downloads,
-        },
-    )
+
+    # Kept for each reader (``programmes.fragments``) under the organisation's stamp;
+    # the files' builds are not the organisation's data and have a stamp of their own.
+    vary = (programme_pk, report_files.files_stamp(programme_pk))
+    html = fragments.kept_for_reader(request, f"report:{spec.key}", vary, build)
+    return fragments.page_response(request, html)
 
 
 @require_http_methods(["GET", "POST"])

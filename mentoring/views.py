@@ -330,15 +330,21 @@ def mentor_detail(request, organisation_slug, pk):
 
 @role_required(Role.MENTOR)
 def mentor_profile(request, organisation_slug):
-    """The signed-in mentor's own profiles (one per programme) and their caseload."""
-    records = list(
-        services.with_caseload(own_mentor_records(request))
-        .select_related("trust", "programme")
-        .prefetch_related("criteria_offered")
-        .order_by("programme__name")
+    """The signed-in mentor's own profiles (one per programme) and their caseload, kept
+    for them (``programmes.fragments``)."""
+
+    def context() -> dict:
+        records = list(
+            services.with_caseload(own_mentor_records(request))
+            .select_related("trust", "programme")
+            .prefetch_related("criteria_offered")
+            .order_by("programme__name")
+        )
+        return {"profiles": [(record, services.Caseload.of(record)) for record in records]}
+
+    return fragments.kept_page(
+        request, "mentor-profile", (), "mentoring/mentor_profile.html", context
     )
-    profiles = [(record, services.Caseload.of(record)) for record in records]
-    return render(request, "mentoring/mentor_profile.html", {"profiles": profiles})
 
 
 @role_required(Role.MENTOR)

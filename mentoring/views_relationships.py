@@ -158,32 +158,35 @@ def relationship_list(request, organisation_slug):
 def relationship_detail(request, organisation_slug, pk):
     """The pair's page: its stage, papers, sessions and surveys.
 
-    Who may read it is checked, and the view recorded, on every request; the page's
-    sections are kept in the cache for this reader until a row of the organisation
-    changes (``programmes.fragments``).
+    Kept in the cache for this reader until a row of the organisation changes
+    (``programmes.fragments``): who may read it is checked when it is worked out, from
+    the same rows as what it shows, and every view is recorded in the audit trail.
     """
-    # Who may read it, and the names its title shows; the rest only when the sections
-    # are worked out again.
-    relationship = get_relationship_for(request, pk, related=("mentor__user", "mentee"))
-    audit.record_request(request, AuditEvent.Action.VIEW, obj=relationship, label=str(relationship))
-    content = fragments.kept_html(
-        request,
-        "relationship",
-        (relationship.pk, fragments.reader(request, person=True)),
-        "mentoring/relationships/_relationship_content.html",
-        lambda: _detail_context(request, get_relationship_for(request, pk)),
+
+    def build() -> tuple[str, str]:
+        relationship = get_relationship_for(request, pk)
+        html = fragments.page_html(
+            request,
+            "mentoring/relationships/relationship_detail.html",
+            lambda: {
+                "relationship": relationship,
+                "mentor": relationship.mentor,
+                "mentee": relationship.mentee,
+                "list_heading": _list_heading(request.access),
+                "content": fragments.part_html(
+                    request,
+                    "mentoring/relationships/_relationship_content.html",
+                    _detail_context(request, relationship),
+                ),
+            },
+        )
+        return html, str(relationship)
+
+    html, label = fragments.kept_for_reader(request, "relationship", (pk,), build)
+    audit.record_request(
+        request, AuditEvent.Action.VIEW, object_type="relationship", object_id=pk, label=label
     )
-    return render(
-        request,
-        "mentoring/relationships/relationship_detail.html",
-        {
-            "relationship": relationship,
-            "mentor": relationship.mentor,
-            "mentee": relationship.mentee,
-            "list_heading": _list_heading(request.access),
-            "content": content,
-        },
-    )
+    return fragments.page_response(request, html)
 
 
 def _detail_context(request, relationship) -> dict:

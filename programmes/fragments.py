@@ -10,6 +10,11 @@ the audit trail) stays outside.
 A part holding a form that posts is kept with a placeholder where the form's CSRF token
 goes, and each reader gets their own token put in its place (``kept_html``); a token is
 never kept or shared.
+
+A whole page (``kept_page``) is kept the same way for one reader alone, as its header
+names them; each request still checks who may read it and records the view in the
+audit trail before the kept page is read. A page is not kept, nor read from the cache,
+while a message waits to be shown on it.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -56,11 +61,22 @@ def audited_list(
     """A list page whose filter and table (``build()``: the HTML and the number of the
     page shown) are kept for readers like this one, and whose every view is recorded
     in the audit trail."""
-    content, page_number = kept(request, name, reader(request, person=person), build)
+
+    def build_page() -> tuple[str, int]:
+        shown = {}
+
+        def context() -> dict:
+            content, shown["page"] = kept(request, name, reader(request, person=person), build)
+            return {"content": content}
+
+        html = page_html(request, template, context)
+        return html, shown["page"]
+
+    html, page_number = kept_for_reader(request, name, (), build_page)
     audit.record_request(
         request, AuditEvent.Action.VIEW, object_type=object_type, label=f"page {page_number}"
     )
-    return render(request, template, {"content": content})
+    return page_response(request, html)
 
 
 def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
@@ -69,18 +85,32 @@ def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
     if not freshness.enabled():
         return build()
     organisation = request.organisation
-    digest = hashlib.sha256(repr(vary).encode()).hexdigest()[:32]
-    key = ":".join(
-        [
-            "fragment",
-            name,
-            str(organisation.pk),
-            # An organisation made again with the same id (a restored database) is another one.
-            str(organisation.created_at.timestamp()),
-            digest,
-            freshness.stamp(organisation),
-        ]
-    )
+    key = [
+        "fragment",
+        name,
+        str(organisation.pk),
+        # An organisation made again with the same id (a restored database) is another one.
+        str(organisation.created_at.timestamp()),
+        _digest(vary),
+        freshness.stamp(organisation),
+    ]
+    return _kept(key, build)
+
+
+def kept_by_content(name: str, vary: tuple, build: Callable[[], Any]) -> Any:
+    """``build()``'s result kept under ``vary`` alone, for what is worked out from rows
+    that never change (a frozen survey version) and from what ``vary`` holds."""
+    if not freshness.enabled():
+        return build()
+    return _kept(["by-content", name, _digest(vary)], build)
+
+
+def _digest(vary: tuple) -> str:
+    return hashlib.sha256(repr(vary).encode()).hexdigest()[:32]
+
+
+def _kept(parts: list[str], build: Callable[[], Any]) -> Any:
+    key = ":".join(parts)
     found = cache.get(key)
     if found is not None:
         return found
@@ -104,10 +134,68 @@ def kept_html(
     this reader's CSRF token in each of its forms."""
 
     def build() -> str:
-        return render_to_string(template, {**context(), "csrf_token": placeholder}, request=request)
+        return _with_placeholder(request, template, context())
 
-    placeholder = csrf_placeholder()
-    html = kept(request, name, vary, build)
-    if placeholder in html:
-        html = html.replace(placeholder, get_token(request))
+    html = with_csrf_token(request, kept(request, name, vary, build))
     return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
+def part_html(request, template: str, context: dict) -> SafeString:
+    """``template`` rendered as a part of a page, not kept by itself (the whole page is)."""
+    html = with_csrf_token(request, _with_placeholder(request, template, context))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
+def _with_placeholder(request, template: str, context: dict) -> str:
+    return render_to_string(
+        template, {**context, "csrf_token": csrf_placeholder()}, request=request
+    )
+
+
+def with_csrf_token(request, html: str) -> str:
+    """``html`` with this reader's CSRF token in place of the placeholder; left as it is
+    inside a whole page being worked out, which is kept with its placeholders."""
+    placeholder = csrf_placeholder()
+    if placeholder in html and not getattr(request, "_working_out_page", False):
+        html = html.replace(placeholder, get_token(request))
+    return html
+
+
+# --- Whole pages ---------------------------------------------------------------------
+
+
+def messages_waiting(request) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def kept_for_reader(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
+    """``kept`` for what holds a whole page: for this reader alone (the header names
+    them), worked out afresh and not kept while a message waits to be shown."""
+    if messages_waiting(request):
+        return build()
+    return kept(request, f"page:{name}", (vary, reader(request, person=True)), build)
+
+
+def page_html(request, template: str, context: Callable[[], dict]) -> str:
+    """The whole page rendered with ``context()`` and the CSRF placeholder in each form
+    (parts worked out or read for it meanwhile keep theirs too)."""
+    request._working_out_page = True
+    try:
+        return _with_placeholder(request, template, context())
+    finally:
+        del request._working_out_page
+
+
+def page_response(request, html: str) -> HttpResponse:
+    return HttpResponse(with_csrf_token(request, html))
+
+
+def kept_page(
+    request, name: str, vary: tuple, template: str, context: Callable[[], dict]
+) -> HttpResponse:
+    """The page ``template`` renders with ``context()``, kept for this reader and
+    ``vary`` (what else it shows: the object's id, say), with their CSRF token in its
+    forms."""
+    html = kept_for_reader(request, name, vary, lambda: page_html(request, template, context))
+    return page_response(request, html)

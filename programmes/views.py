@@ -26,6 +26,17 @@ def home(request):
 
 @role_required(*ALL_ROLES)
 def organisation_home(request, organisation_slug):
+    """The organisation's start page, kept for each reader (``programmes.fragments``)."""
+    return fragments.kept_page(
+        request,
+        "organisation-home",
+        (),
+        "programmes/organisation_home.html",
+        lambda: _home_context(request),
+    )
+
+
+def _home_context(request) -> dict:
     organisation = request.organisation
     access = request.access
     context = {"page_title": organisation.name}
@@ -67,13 +78,15 @@ def organisation_home(request, organisation_slug):
                 "match_requests", filter=Q(match_requests__status="pending"), distinct=True
             ),
         )
-    return render(request, "programmes/organisation_home.html", context)
+    return context
 
 
 @role_required(*ALL_ROLES)
 def trust_list(request, organisation_slug):
     trusts = request.organisation.trusts.annotate(lead_nurses=Count("memberships", distinct=True))
-    return render(request, "programmes/trust_list.html", {"trusts": trusts})
+    return fragments.kept_page(
+        request, "trust-list", (), "programmes/trust_list.html", lambda: {"trusts": trusts}
+    )
 
 
 @role_required(Role.ADMIN)

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from . import audit
+from . import audit, fragments
 from .access import role_required
 from .forms_programmes import (
     CohortForm,
@@ -87,17 +87,24 @@ def _query_without_page(request) -> str:
 
 @role_required(*ALL_ROLES)
 def programme_list(request, organisation_slug):
+    """Kept for each reader and search (``programmes.fragments``)."""
+    return fragments.kept_page(
+        request,
+        "programme-list",
+        (),
+        "programmes/programme/programme_list.html",
+        lambda: _programme_list_context(request),
+    )
+
+
+def _programme_list_context(request) -> dict:
     form = PeopleSearchForm(request.GET or None)
     form.fields["q"].label = "Search by programme name"
     programmes = _programmes(request).annotate(cohort_count=Count("cohorts")).order_by("name")
     if form.is_valid() and form.cleaned_data["q"].strip():
         programmes = programmes.filter(name__icontains=form.cleaned_data["q"].strip())
     page = Paginator(programmes, PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "programmes/programme/programme_list.html",
-        {"form": form, "page": page, "query": _query_without_page(request)},
-    )
+    return {"form": form, "page": page, "query": _query_without_page(request)}
 
 
 @role_required(Role.ADMIN)

@@ -113,12 +113,19 @@ def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
 
 
 def _locked(invitation_pk: int) -> SurveyInvitation:
-    """The invitation row, locked for the rest of the transaction (not its joined rows)."""
+    """The invitation row, locked for the rest of the transaction (not its joined rows),
+    with its version and its response, if one was made (``locked_response``)."""
     return (
         SurveyInvitation.objects.select_for_update(of=("self",))
-        .select_related("version")
+        .select_related("version", "response")
         .get(pk=invitation_pk)
     )
+
+
+def locked_response(locked: SurveyInvitation) -> SurveyResponse | None:
+    """The response read with the locked invitation: made by a transaction that held
+    the same lock, so none can be made or changed meanwhile."""
+    return getattr(locked, "response", None)
 
 
 def _new_response(invitation: SurveyInvitation, channel: str) -> SurveyResponse:
@@ -152,7 +159,7 @@ def save_answers(
         state = state_of(locked)
         if state != LinkState.OPEN:
             raise SurveyClosed(state)
-        response = response_of(locked) or _new_response(locked, channel)
+        response = locked_response(locked) or _new_response(locked, channel)
         replaced = set(codes) | set(answers)
         merged = {k: v for k, v in response.answers.items() if k not in replaced}
         merged.update(answers)
@@ -160,7 +167,8 @@ def save_answers(
         if share is not None and locked.audience == Audience.MENTEE:
             response.shared_with_mentor = share
         response.save()
-        freeze(locked.version)
+        if not locked.version.is_frozen:
+            freeze(locked.version)
     return response
 
 
@@ -189,7 +197,7 @@ def submit(
             return Outcome.ALREADY, []
         if state == LinkState.EXPIRED:
             return Outcome.EXPIRED, []
-        response = response_of(locked) or _new_response(locked, channel)
+        response = locked_response(locked) or _new_response(locked, channel)
         missing = [code for code in required_codes(locked) if code not in response.answers]
         if missing:
             return Outcome.INCOMPLETE, missing

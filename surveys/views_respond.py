@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_scopes import scope
 
 from config import ratelimit
+from programmes import fragments
 
 from . import respond
 from .models import Audience
@@ -260,6 +261,39 @@ def page_context(survey: Survey, page: int, form, **extra) -> dict:
     }
 
 
+def _section_page(request, survey: Survey, page: int, saved: dict):
+    """A section as shown before it is sent: kept in the cache by what it shows (the
+    frozen version's page and the answers saved so far), so that everyone opening a
+    section they have not answered reads one copy. Not kept for a person signed in
+    (the header names them), for a version still open to changes, or while a message
+    waits to be shown."""
+
+    def build() -> str:
+        form = SectionForm(survey.section(page), initial=saved)
+        return fragments.page_html(
+            request, "surveys/respond/page.html", lambda: page_context(survey, page, form)
+        )
+
+    version = survey.invitation.version
+    if (
+        request.user.is_authenticated
+        or not version.is_frozen
+        or fragments.messages_waiting(request)
+    ):
+        return fragments.page_response(request, build())
+    vary = (
+        version.pk,
+        version.frozen_at.timestamp(),
+        survey.instrument.name,
+        survey.instrument.introduction,
+        page,
+        sorted(saved.items()),
+    )
+    return fragments.page_response(
+        request, fragments.kept_by_content("survey-section", vary, build)
+    )
+
+
 @survey_page
 @require_http_methods(["GET", "HEAD", "POST"])
 @_answering
@@ -268,14 +302,12 @@ def respond_page(request, invitation, page):
     survey = Survey(invitation)
     if not 1 <= page < survey.finish_page:
         raise Http404("No such page in this survey.")
-    section = survey.section(page)
-    response = respond.response_of(invitation)
-    saved = response.answers if response else {}
     if request.method != "POST":
-        form = SectionForm(section, initial=saved)
-        return render(request, "surveys/respond/page.html", page_context(survey, page, form))
+        response = respond.response_of(invitation)
+        return _section_page(request, survey, page, response.answers if response else {})
 
-    form = SectionForm(section, request.POST, initial=saved)
+    # A form that was sent shows what was sent, never the answers saved before.
+    form = SectionForm(survey.section(page), request.POST)
     going_back = request.POST.get("action") == "back"
     valid = form.is_valid()
     if going_back:

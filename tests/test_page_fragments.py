@@ -48,7 +48,9 @@ def test_the_queue_is_worked_out_once_and_every_view_is_audited(client, cast):
         worked_out = client.get(queue())
     with CaptureQueriesContext(connection) as second:
         read_again = client.get(queue())
-    assert read_again.context["content"] == worked_out.context["content"]
+    assert without_tokens(read_again.content.decode()) == without_tokens(
+        worked_out.content.decode()
+    )
     assert "Home Mentee" in read_again.content.decode()
     assert 'FROM "mentoring_mentee"' in "".join(q["sql"] for q in first.captured_queries)
     assert 'FROM "mentoring_mentee"' not in "".join(q["sql"] for q in second.captured_queries)
@@ -142,8 +144,8 @@ def test_the_relationship_page_is_worked_out_once_per_reader_and_always_audited(
         worked_out = client.get(relationship_url(pair))
     with CaptureQueriesContext(connection) as second:
         read_again = client.get(relationship_url(pair))
-    assert without_tokens(read_again.context["content"]) == without_tokens(
-        worked_out.context["content"]
+    assert without_tokens(read_again.content.decode()) == without_tokens(
+        worked_out.content.decode()
     )
     assert len(second) < len(first)
     assert "mentoring_sessionlog" in "".join(q["sql"] for q in first.captured_queries)
@@ -243,7 +245,8 @@ def test_the_mentor_list_is_kept_and_refused_to_a_mentee(client, cast):
     with CaptureQueriesContext(connection) as first:
         as_admin = client.get(mentors)
     with CaptureQueriesContext(connection) as second:
-        assert client.get(mentors).context["content"] == as_admin.context["content"]
+        read_again = client.get(mentors)
+    assert without_tokens(read_again.content.decode()) == without_tokens(as_admin.content.decode())
     assert len(second) < len(first)
     client.force_login(cast.colleague)
     assert client.get(mentors).status_code == 200
