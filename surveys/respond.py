@@ -83,9 +83,18 @@ def find_token(token: str) -> SurveyToken | None:
 
 
 def find_invitation(pk: int) -> SurveyInvitation | None:
-    """The invitation a person's session holds, with what its pages need."""
+    """The invitation a person's session holds, with what its pages need: its
+    programme and organisation, its version and instrument, and its response so far
+    (``held_response``)."""
     with scopes_disabled():
-        return SurveyInvitation.objects.select_related(*_RELATED).filter(pk=pk).first()
+        found = SurveyInvitation.objects.select_related(*_RELATED, "response").filter(pk=pk)
+        return next(iter(found.order_by()[:1]), None)
+
+
+def held_response(invitation: SurveyInvitation) -> SurveyResponse | None:
+    """The response read with the invitation (``find_invitation``), for showing; what
+    is saved reads it again under the invitation's lock."""
+    return getattr(invitation, "response", None)
 
 
 def state_of(invitation: SurveyInvitation, today: datetime.date | None = None) -> LinkState:

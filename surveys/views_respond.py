@@ -8,7 +8,7 @@ people do. Every page runs inside the invitation's organisation scope.
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cached_property, wraps
 
 from django import forms
 from django.http import Http404
@@ -22,7 +22,13 @@ from programmes import fragments
 
 from . import respond
 from .models import Audience
-from .question_forms import SectionForm, ShareForm, answer_rows, version_sections
+from .question_forms import (
+    SectionForm,
+    ShareForm,
+    answer_rows,
+    frozen_section_count,
+    version_sections,
+)
 from .respond import LinkState, NewLink, Outcome, SurveyClosed
 
 SESSION_KEY = "survey_invitations"
@@ -176,15 +182,22 @@ class Survey:
     def __init__(self, invitation):
         self.invitation = invitation
         self.instrument = invitation.version.instrument
-        self.sections = version_sections(invitation.version)
 
-    @property
+    @cached_property
+    def sections(self) -> list:
+        return version_sections(self.invitation.version)
+
+    @cached_property
     def pages(self) -> int:
+        # Counted without reading the questions, for a page read from the cache.
+        version = self.invitation.version
+        if version.is_frozen:
+            return frozen_section_count(version.pk, version.frozen_at) + 1
         return len(self.sections) + 1
 
     @property
     def finish_page(self) -> int:
-        return len(self.sections) + 1
+        return self.pages
 
     def section(self, page: int):
         return self.sections[page - 1]
@@ -303,7 +316,7 @@ def respond_page(request, invitation, page):
     if not 1 <= page < survey.finish_page:
         raise Http404("No such page in this survey.")
     if request.method != "POST":
-        response = respond.response_of(invitation)
+        response = respond.held_response(invitation)
         return _section_page(request, survey, page, response.answers if response else {})
 
     # A form that was sent shows what was sent, never the answers saved before.
