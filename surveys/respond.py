@@ -82,12 +82,13 @@ def find_token(token: str) -> SurveyToken | None:
         )
 
 
-def find_invitation(pk: int) -> SurveyInvitation | None:
+def find_invitation(pk: int, *, with_response: bool = True) -> SurveyInvitation | None:
     """The invitation a person's session holds, with what its pages need: its
-    programme and organisation, its version and instrument, and its response so far
-    (``held_response``)."""
+    programme and organisation, its version and instrument, and (unless asked not to)
+    its response so far (``held_response``)."""
+    related = (*_RELATED, "response") if with_response else _RELATED
     with scopes_disabled():
-        found = SurveyInvitation.objects.select_related(*_RELATED, "response").filter(pk=pk)
+        found = SurveyInvitation.objects.select_related(*related).filter(pk=pk)
         return next(iter(found.order_by()[:1]), None)
 
 

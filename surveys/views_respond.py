@@ -91,7 +91,8 @@ def _remember(request, invitation, channel: str) -> None:
 def _held_invitation(request, invitation_pk: int):
     if invitation_pk not in request.session.get(SESSION_KEY, []):
         return None
-    return respond.find_invitation(invitation_pk)
+    # A form sent saves under the invitation's lock, which reads the response again.
+    return respond.find_invitation(invitation_pk, with_response=request.method != "POST")
 
 
 def _channel(request, invitation) -> str:
