@@ -111,6 +111,21 @@ def test_an_admin_and_a_mentor_never_get_each_others_home(client, cast):
     assert cast.mentor.full_name not in again
 
 
+def test_readers_with_the_same_roles_each_get_their_own_home(client, cast):
+    named(cast.mentor, "Maya Mentorson")
+    second_mentor = UserFactory(email="second.mentor@home.test", full_name="Sam Secondmentor")
+    enable_totp(second_mentor)
+    with scopes_disabled():
+        MembershipFactory(organisation=cast.org, user=second_mentor, role=Role.MENTOR)
+    client.force_login(cast.mentor)
+    client.get(home_url(cast))
+    assert "Maya Mentorson" in client.get(home_url(cast)).content.decode()  # kept
+    client.force_login(second_mentor)
+    theirs = client.get(home_url(cast)).content.decode()
+    assert "Sam Secondmentor" in theirs
+    assert "Maya Mentorson" not in theirs
+
+
 # --- A message waiting ---------------------------------------------------------------------
 
 
