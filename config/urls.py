@@ -1,11 +1,14 @@
 from django.urls import include, path
 
+from accounts import views as account_views
 from config.views import healthz
 from programmes import views as programme_views
 
 urlpatterns = [
     path("", programme_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Before allauth's own, which it wraps.
+    path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("o/<slug:organisation_slug>/", include("programmes.urls")),
     path("o/<slug:organisation_slug>/mentoring/", include("mentoring.urls")),

@@ -20,6 +20,7 @@ while a message waits to be shown on it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -199,3 +200,41 @@ def kept_page(
     forms."""
     html = kept_for_reader(request, name, vary, lambda: page_html(request, template, context))
     return page_response(request, html)
+
+
+# --- Pages everyone not signed in sees the same way -----------------------------------
+
+_CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+# What a kept answer keeps besides its body: how it may be cached and framed.
+_KEPT_HEADERS = ("Content-Type", "Cache-Control", "Expires", "X-Frame-Options")
+
+
+def kept_for_anyone(request, name: str, view: Callable[..., HttpResponse], *args, **kwargs):
+    """``view``'s page for someone not signed in (a blank sign-in form): kept by its
+    path and query string once it answers 200, each form's CSRF token in the kept copy
+    replaced by the placeholder, and each reader's own token put back. Sent forms,
+    signed-in people and pages with a message waiting always get the view itself."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or request.user.is_authenticated
+        or messages_waiting(request)
+        or not freshness.enabled()
+    ):
+        return view(request, *args, **kwargs)
+    key = ":".join(["anyone", name, _digest((request.path, sorted(request.GET.lists())))])
+    found = cache.get(key)
+    if found is not None:
+        html, headers = found
+        response = page_response(request, html)
+        for header, value in headers:
+            response[header] = value
+        return response
+    response = view(request, *args, **kwargs)
+    if response.status_code != 200 or response.streaming:
+        return response
+    if hasattr(response, "render"):
+        response.render()
+    html = _CSRF_FIELD.sub(rf"\g<1>{csrf_placeholder()}\g<2>", response.content.decode())
+    headers = [(h, response[h]) for h in _KEPT_HEADERS if response.has_header(h)]
+    cache.set(key, (html, headers), settings.REPORT_PAGE_SECONDS)
+    return response

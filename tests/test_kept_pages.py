@@ -22,7 +22,7 @@ from programmes.fragments import csrf_placeholder
 from programmes.models import AuditEvent, Role
 from surveys.instruments import freeze
 
-from .conftest import CANARY, enable_totp
+from .conftest import CANARY, PASSWORD, enable_totp
 from .factories import MembershipFactory, MentorFactory, UserFactory
 from .test_stages import pair  # noqa: F401
 from .test_survey_respond import STARTER_PAGES, make_invitation, open_link, page_url
@@ -402,3 +402,54 @@ def test_the_people_list_is_kept_and_every_view_audited(client, cast):
             )
         )
     assert labels == {"page 1"}
+
+
+# --- The sign-in page ------------------------------------------------------------------
+
+
+def test_the_sign_in_page_is_kept_for_everyone_and_each_gets_a_working_token(cast):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    login = reverse("account_login")
+    worked_out = first.get(login)
+    read_again = second.get(login)
+    assert worked_out.status_code == read_again.status_code == 200
+    assert "account/login.html" in rendered(worked_out)
+    assert rendered(read_again) == []
+    assert without_tokens(read_again.content.decode()) == without_tokens(
+        worked_out.content.decode()
+    )
+    assert csrf_placeholder() not in read_again.content.decode()
+    # Headers that keep the page out of browser and proxy caches are kept with it.
+    assert "no-store" in read_again["Cache-Control"]
+    token = CSRF_FIELD.search(read_again.content.decode()).group(1)
+    assert token != CSRF_FIELD.search(worked_out.content.decode()).group(1)
+
+    person = UserFactory(email="kept.sign.in@home.test")
+    MembershipFactory(organisation=cast.org, user=person, role=Role.MENTOR)
+    signed_in = second.post(
+        login,
+        {"login": "kept.sign.in@home.test", "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert signed_in.status_code == 302, signed_in.content.decode()[:500]
+    assert second.session["_auth_user_id"] == str(person.pk)
+
+
+def test_the_sign_in_page_keeps_where_to_go_next_apart(client, cast):
+    plain = client.get(reverse("account_login")).content.decode()
+    onward = client.get(reverse("account_login") + "?next=/o/home/trusts/").content.decode()
+    assert "/o/home/trusts/" in onward
+    assert "/o/home/trusts/" not in plain
+
+
+def test_a_wrong_password_is_never_kept(client, cast):
+    login = reverse("account_login")
+    refused = client.post(login, {"login": "mentor@home.test", "password": "not-it"})
+    assert refused.status_code == 200
+    assert 'value="mentor@home.test"' in refused.content.decode()
+    assert 'value="mentor@home.test"' not in Client().get(login).content.decode()
+
+
+def test_a_signed_in_person_is_not_handed_the_kept_sign_in_page(client, cast):
+    Client().get(reverse("account_login"))  # kept
+    client.force_login(cast.mentor)
+    assert client.get(reverse("account_login")).status_code == 302
