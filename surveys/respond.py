@@ -22,7 +22,7 @@ from config import ratelimit
 from config.links import absolute_url
 from programmes import audit
 from programmes.claims import claim_row
-from programmes.models import AuditEvent
+from programmes.models import AuditEvent, Organisation, Programme
 from programmes.tokens import hash_token, new_token
 
 from .instruments import freeze
@@ -82,14 +82,29 @@ def find_token(token: str) -> SurveyToken | None:
         )
 
 
-def find_invitation(pk: int, *, with_response: bool = True) -> SurveyInvitation | None:
-    """The invitation a person's session holds, with what its pages need: its
-    programme and organisation, its version and instrument, and (unless asked not to)
-    its response so far (``held_response``)."""
-    related = (*_RELATED, "response") if with_response else _RELATED
+def find_invitation(pk: int, *, showing: bool = False) -> SurveyInvitation | None:
+    """The invitation a person's session holds, with what its pages need.
+
+    For a page to show (``showing``): its version and instrument and its response so
+    far (``held_response``), the programme and organisation read only if asked for
+    (``organisation_of``), as a page read from the cache needs neither. Otherwise, for
+    a form sent: its programme, organisation, version and instrument.
+    """
+    related = ("version__instrument", "response") if showing else _RELATED
     with scopes_disabled():
         found = SurveyInvitation.objects.select_related(*related).filter(pk=pk)
         return next(iter(found.order_by()[:1]), None)
+
+
+def organisation_of(invitation: SurveyInvitation) -> Organisation:
+    """The invitation's organisation, read with its programme in one query if
+    ``find_invitation`` left them out."""
+    if not SurveyInvitation.programme.is_cached(invitation):
+        with scopes_disabled():
+            invitation.programme = Programme.objects.select_related("organisation").get(
+                pk=invitation.programme_id
+            )
+    return invitation.programme.organisation
 
 
 def held_response(invitation: SurveyInvitation) -> SurveyResponse | None:

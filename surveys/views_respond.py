@@ -8,12 +8,13 @@ people do. Every page runs inside the invitation's organisation scope.
 
 from __future__ import annotations
 
-from functools import cached_property, wraps
+from functools import cached_property, partial, wraps
 
 from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST
 from django_scopes import scope
 
@@ -92,7 +93,7 @@ def _held_invitation(request, invitation_pk: int):
     if invitation_pk not in request.session.get(SESSION_KEY, []):
         return None
     # A form sent saves under the invitation's lock, which reads the response again.
-    return respond.find_invitation(invitation_pk, with_response=request.method != "POST")
+    return respond.find_invitation(invitation_pk, showing=request.method != "POST")
 
 
 def _channel(request, invitation) -> str:
@@ -237,7 +238,9 @@ def _answering(view):
         invitation = _held_invitation(request, invitation_pk)
         if invitation is None:
             return _problem(request, LinkState.WRONG)
-        with scope(organisation=invitation.programme.organisation):
+        # Read only when a query or the page needs it: a page read from the cache does not.
+        organisation = SimpleLazyObject(partial(respond.organisation_of, invitation))
+        with scope(organisation=organisation):
             state = respond.state_of(invitation)
             if state != LinkState.OPEN:
                 return _closed(request, invitation, state)
