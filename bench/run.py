@@ -226,10 +226,26 @@ def chosen(every: list[Page]) -> list[Page]:
     ]
 
 
+def keep_cookies_set(page: Page) -> None:
+    """Each slot opened once, and sent from then on with the cookies that set (the CSRF
+    cookie of a page with a form), as the person's browser would send them."""
+    slots = []
+    for path, cookie, body in page.slots:
+        _, headers, _ = fetch(page.method, path, cookie, body)
+        sent = SimpleCookie(cookie)
+        added = [
+            f"{name}={value}" for name, value in cookies_set(headers).items() if name not in sent
+        ]
+        slots.append((path, "; ".join(filter(None, [cookie, *added])), body))
+    page.slots = slots
+
+
 def check_answers(page: Page) -> float:
     """Each page before it is measured, as wrk would count a redirect to sign in as a
     success; then warmed in every worker (templates compiled, connections open), and the
     milliseconds one more request takes alone."""
+    if page.method == "GET":
+        keep_cookies_set(page)
     path, cookie, body = page.slots[0]
     status, headers, _ = fetch(page.method, path, cookie, body)
     location = headers.get("Location", "")
