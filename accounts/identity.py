@@ -4,9 +4,10 @@ Every signed-in request needs the account (Django's authentication) and, on an
 organisation's pages, the person's roles and trusts there and whether they have
 two-factor set up (``programmes.access.Access``). Read from the database, that is
 three to five queries on every page. With Redis (IDENTITY_CACHE), they are kept in one
-cache entry per person, under a key that holds two *stamps*: the person's own and one
-shared by everyone. A change gives a new stamp, and an entry under an old one is never
-read again:
+cache entry per person, kept with two *stamps*: the person's own and one shared by
+everyone, read in the same round trip as the entry (``config.stamps.read_with_entry``).
+A change gives a new stamp, and an entry kept under an old one is never handed out
+again:
 
 - the person's account saved or deleted, a membership of theirs saved or deleted or
   its trusts changed, a two-factor authenticator of theirs added or removed: their own
@@ -28,7 +29,6 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.conf import settings
 from django.contrib.auth import backends
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -43,12 +43,8 @@ def _stamp_key(user_id) -> str:
     return f"identity-stamp:user:{user_id}"
 
 
-def _stamps(user_id) -> str:
-    return stamps.read(EVERYONE, _stamp_key(user_id))
-
-
-def _entry_key(user_id, current: str) -> str:
-    return f"identity:{user_id}:{current}"
+def _entry_key(user_id) -> str:
+    return f"identity:{user_id}"
 
 
 def enabled() -> bool:
@@ -65,8 +61,11 @@ class CachedUserMixin:
     def get_user(self, user_id):
         if not enabled():
             return super().get_user(user_id)
-        current = _stamps(user_id)
-        entry = cache.get(_entry_key(user_id, current)) or {}
+        # The stamps and the entry kept under them, in one round trip to the cache.
+        current, entry = stamps.read_with_entry(
+            (EVERYONE, _stamp_key(user_id)), _entry_key(user_id)
+        )
+        entry = entry or {}
         user = entry.get("user")
         if user is None:
             user = super().get_user(user_id)
@@ -83,7 +82,7 @@ def _store(user_id, current: str, entry: dict) -> None:
     user = entry["user"]
     identity = user.__dict__.pop("_identity", None)
     try:
-        cache.set(_entry_key(user_id, current), entry, settings.IDENTITY_CACHE_SECONDS)
+        stamps.keep(_entry_key(user_id), current, entry, settings.IDENTITY_CACHE_SECONDS)
     finally:
         if identity is not None:
             user._identity = identity

@@ -5,13 +5,16 @@ a stamp (a new random value) means no key built from the old value is asked for 
 every entry made under it is retired without finding them, and expires in its own
 time. A stamp missing from the cache (never made, evicted, lost with Redis or
 unreachable) is made afresh, so an entry can only ever be read under the stamps it was
-made with. Used for the signed-in person's identity (``accounts.identity``) and for
+made with. An entry may instead be kept with its stamps inside it (``keep``) and read
+in the same round trip as the current stamps (``read_with_entry``), handed out only if
+they still match. Used for the signed-in person's identity (``accounts.identity``) and for
 pages worked out from an organisation's data (``programmes.freshness``).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.cache import cache
 
@@ -19,7 +22,28 @@ from django.core.cache import cache
 def read(*keys: str) -> str:
     """The current stamps under these keys, joined, for a cache key."""
     # A copy: with Redis unreachable, django-redis answers with one shared empty dict.
-    found = dict(cache.get_many(keys))
+    return _current(keys, dict(cache.get_many(keys)))
+
+
+def read_with_entry(keys: tuple[str, ...], entry_key: str) -> tuple[str, Any]:
+    """The current stamps under ``keys`` and, in the same round trip to the cache, the
+    value kept at ``entry_key`` by ``keep`` if it was kept under those stamps (None if
+    not, or if nothing is kept there)."""
+    found = dict(cache.get_many([*keys, entry_key]))
+    current = _current(keys, found)
+    entry = found.get(entry_key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == current:
+        return current, entry[1]
+    return current, None
+
+
+def keep(entry_key: str, current: str, value: Any, timeout: int) -> None:
+    """Keep ``value`` at ``entry_key`` for ``read_with_entry`` under the stamps
+    ``current``; a value kept under other stamps is never handed out."""
+    cache.set(entry_key, (current, value), timeout)
+
+
+def _current(keys, found: dict) -> str:
     for key in keys:
         if key not in found:
             fresh = uuid.uuid4().hex

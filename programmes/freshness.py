@@ -70,7 +70,12 @@ def _key(organisation_id: int) -> str:
 
 def stamp(organisation) -> str:
     """The organisation's current stamp, for a cache key."""
-    return stamps.read(EVERY_ORGANISATION, _key(organisation.pk))
+    return stamps.read(*stamp_keys(organisation))
+
+
+def stamp_keys(organisation) -> tuple[str, str]:
+    """Where the organisation's stamps are kept (``config.stamps``)."""
+    return (EVERY_ORGANISATION, _key(organisation.pk))
 
 
 def changed(organisation=None) -> None:
