@@ -1,3 +1,4 @@
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -19,15 +20,21 @@ def _database_ok() -> bool:
         return False
 
 
+@lru_cache(maxsize=4)
+def _broker_client(url: str):
+    """One client per process, its connections kept open between checks (a broken
+    one is dropped and made again on the next ping)."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def _broker_ok() -> bool:
     if settings.REDIS_URL:
         import redis
 
         try:
-            client = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-            )
-            return bool(client.ping())
+            return bool(_broker_client(settings.REDIS_URL).ping())
         except redis.RedisError:
             return False
     folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
