@@ -82,18 +82,28 @@ def find_token(token: str) -> SurveyToken | None:
         )
 
 
-def find_invitation(pk: int, *, showing: bool = False) -> SurveyInvitation | None:
+def find_invitation(
+    pk: int, *, showing: bool = False, lock: bool = False
+) -> SurveyInvitation | None:
     """The invitation a person's session holds, with what its pages need.
 
     For a page to show (``showing``): its version and instrument and its response so
     far (``held_response``), the programme and organisation read only if asked for
     (``organisation_of``), as a page read from the cache needs neither. Otherwise, for
-    a form sent: its programme, organisation, version and instrument.
+    a form sent: its programme, organisation, version and instrument; with ``lock``
+    (inside a transaction) its row locked as it is read, with its response, so that
+    saving needs no second read (``save_answers``).
     """
     related = ("version__instrument", "response") if showing else _RELATED
     with scopes_disabled():
-        found = SurveyInvitation.objects.select_related(*related).filter(pk=pk)
-        return next(iter(found.order_by()[:1]), None)
+        found = SurveyInvitation.objects.filter(pk=pk)
+        if lock:
+            found = found.select_for_update(of=("self",))
+            related = (*_RELATED, "response")
+        invitation = next(iter(found.select_related(*related).order_by()[:1]), None)
+    if invitation is not None and lock:
+        invitation.row_locked = True
+    return invitation
 
 
 def organisation_of(invitation: SurveyInvitation) -> Organisation:
@@ -147,6 +157,12 @@ def _locked(invitation_pk: int) -> SurveyInvitation:
     )
 
 
+def _holds_lock(invitation: SurveyInvitation) -> bool:
+    """Whether the invitation was read with its row locked (``find_invitation``) in the
+    transaction still open."""
+    return getattr(invitation, "row_locked", False) and transaction.get_connection().in_atomic_block
+
+
 def locked_response(locked: SurveyInvitation) -> SurveyResponse | None:
     """The response read with the locked invitation: made by a transaction that held
     the same lock, so none can be made or changed meanwhile."""
@@ -179,21 +195,26 @@ def save_answers(
     ``answers`` (a question left blank loses its old answer). The first save freezes
     the version. Raises ``SurveyClosed`` if the invitation was completed or expired.
     """
+    if _holds_lock(invitation):
+        return _save_answers(invitation, answers, codes, share, channel)
     with transaction.atomic():
-        locked = _locked(invitation.pk)
-        state = state_of(locked)
-        if state != LinkState.OPEN:
-            raise SurveyClosed(state)
-        response = locked_response(locked) or _new_response(locked, channel)
-        replaced = set(codes) | set(answers)
-        merged = {k: v for k, v in response.answers.items() if k not in replaced}
-        merged.update(answers)
-        response.answers = merged
-        if share is not None and locked.audience == Audience.MENTEE:
-            response.shared_with_mentor = share
-        response.save()
-        if not locked.version.is_frozen:
-            freeze(locked.version)
+        return _save_answers(_locked(invitation.pk), answers, codes, share, channel)
+
+
+def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
+    state = state_of(locked)
+    if state != LinkState.OPEN:
+        raise SurveyClosed(state)
+    response = locked_response(locked) or _new_response(locked, channel)
+    replaced = set(codes) | set(answers)
+    merged = {k: v for k, v in response.answers.items() if k not in replaced}
+    merged.update(answers)
+    response.answers = merged
+    if share is not None and locked.audience == Audience.MENTEE:
+        response.shared_with_mentor = share
+    response.save()
+    if not locked.version.is_frozen:
+        freeze(locked.version)
     return response
 
 

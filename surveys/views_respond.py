@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property, partial, wraps
 
 from django import forms
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -92,8 +93,10 @@ def _remember(request, invitation, channel: str) -> None:
 def _held_invitation(request, invitation_pk: int):
     if invitation_pk not in request.session.get(SESSION_KEY, []):
         return None
-    # A form sent saves under the invitation's lock, which reads the response again.
-    return respond.find_invitation(invitation_pk, showing=request.method != "POST")
+    sent = request.method == "POST"
+    # A form sent is read with the invitation's row locked, in the transaction that
+    # saves it (``_answering``).
+    return respond.find_invitation(invitation_pk, showing=not sent, lock=sent)
 
 
 def _channel(request, invitation) -> str:
@@ -235,6 +238,13 @@ def _answering(view):
 
     @wraps(view)
     def wrapped(request, invitation_pk, *args, **kwargs):
+        if request.method == "POST":
+            # Read and saved in one transaction, under the invitation's row lock.
+            with transaction.atomic():
+                return answering(request, invitation_pk, *args, **kwargs)
+        return answering(request, invitation_pk, *args, **kwargs)
+
+    def answering(request, invitation_pk, *args, **kwargs):
         invitation = _held_invitation(request, invitation_pk)
         if invitation is None:
             return _problem(request, LinkState.WRONG)
