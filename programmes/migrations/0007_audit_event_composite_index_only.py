@@ -5,20 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0006_programme_retention'),
+        ("programmes", "0006_programme_retention"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='at',
+            model_name="auditevent",
+            name="at",
             field=models.DateTimeField(auto_now_add=True),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='programmes.organisation'),
+            model_name="auditevent",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="audit_events",
+                to="programmes.organisation",
+            ),
         ),
     ]
