@@ -185,7 +185,10 @@ def kept_for_reader(request, name: str, vary: tuple, build: Callable[[], Any]) -
     them), worked out afresh and not kept while a message waits to be shown."""
     if messages_waiting(request):
         return build()
-    return kept(request, f"page:{name}", (vary, reader(request, person=True)), build)
+    # The reader's identity stamp (``accounts.identity``), when read: their account or
+    # roles changed in any organisation (the header offers a switch of organisation).
+    identity = getattr(request.user, "_identity", (None,))[0]
+    return kept(request, f"page:{name}", (vary, reader(request, person=True), identity), build)
 
 
 def page_html(request, template: str, context: Callable[[], dict]) -> str:

@@ -19,7 +19,7 @@ from evaluation import report_files
 from evaluation.models import ReportFile
 from mentoring.models import Relationship
 from programmes.fragments import csrf_placeholder
-from programmes.models import AuditEvent, Role
+from programmes.models import AuditEvent, Membership, Role
 from surveys.instruments import freeze
 
 from .conftest import CANARY, PASSWORD, enable_totp
@@ -453,3 +453,18 @@ def test_a_signed_in_person_is_not_handed_the_kept_sign_in_page(client, cast):
     Client().get(reverse("account_login"))  # kept
     client.force_login(cast.mentor)
     assert client.get(reverse("account_login")).status_code == 302
+
+
+def test_a_role_given_in_another_organisation_shows_on_kept_pages_at_once(
+    client, cast, settings, django_capture_on_commit_callbacks
+):
+    """Kept pages carry the reader's identity stamp: a membership made elsewhere (which
+    renews only that organisation's data stamp) still brings the switch of organisation
+    into the header of pages kept here."""
+    settings.IDENTITY_CACHE = True
+    client.force_login(cast.mentor)
+    assert "Switch organisation" not in client.get(home_url(cast)).content.decode()
+    # Saved in the other organisation's scope, as its admin's invitation saves it.
+    with django_capture_on_commit_callbacks(execute=True), scope(organisation=cast.other_org):
+        Membership.objects.create(organisation=cast.other_org, user=cast.mentor, role=Role.MENTOR)
+    assert "Switch organisation" in client.get(home_url(cast)).content.decode()
