@@ -12,9 +12,13 @@ goes, and each reader gets their own token put in its place (``kept_html``); a t
 never kept or shared.
 
 A whole page (``kept_page``) is kept the same way for one reader alone, as its header
-names them; each request still checks who may read it and records the view in the
-audit trail before the kept page is read. A page is not kept, nor read from the cache,
-while a message waits to be shown on it.
+names them. Each request still checks the reader's roles in the organisation and, for
+an audited page, records the view in the audit trail; which records the page may show
+is checked when it is worked out, from the same rows it shows, so a kept page exists
+only for a reader that check let through, until a change in the organisation retires
+it. A page is not kept, nor read from the cache, while a message waits to be shown on
+it. A page everyone not signed in sees the same way (the sign-in form) is kept once
+for all of them (``kept_for_anyone``).
 """
 
 from __future__ import annotations
