@@ -213,6 +213,8 @@ def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
     if share is not None and locked.audience == Audience.MENTEE:
         response.shared_with_mentor = share
     response.save()
+    # A second save in the same transaction finds the response just made.
+    locked.response = response
     if not locked.version.is_frozen:
         freeze(locked.version)
     return response
