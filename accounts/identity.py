@@ -23,13 +23,11 @@ stamp is new and everything is read from the database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.conf import settings
 from django.contrib.auth import backends
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from config import stamps
@@ -96,6 +94,13 @@ class AuthenticationBackend(CachedUserMixin, AllauthBackend):
     pass
 
 
+def stamp_of(user) -> str | None:
+    """The stamps the signed-in person's entry was read under, for caches that must
+    change when their account or roles do; None when not read from the cache."""
+    identity = getattr(user, "_identity", None)
+    return identity[0] if identity is not None else None
+
+
 # --- The person's access in one organisation ------------------------------------------
 
 
@@ -122,10 +127,7 @@ def changed(user_id=None) -> None:
     """The person's account or roles (everyone's, given no one) may have changed."""
     if not enabled():
         return
-    key = EVERYONE if user_id is None else _stamp_key(user_id)
-
-    stamps.renew(key)
-    transaction.on_commit(partial(stamps.renew, key))
+    stamps.renew_with_commit(EVERYONE if user_id is None else _stamp_key(user_id))
 
 
 def _user_changed(sender, instance, **kwargs) -> None:

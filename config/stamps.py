@@ -14,9 +14,11 @@ pages worked out from an organisation's data (``programmes.freshness``).
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 
 
 def read(*keys: str) -> str:
@@ -55,3 +57,10 @@ def _current(keys, found: dict) -> str:
 def renew(key: str) -> None:
     """Retire every entry made under the stamp at ``key``."""
     cache.set(key, uuid.uuid4().hex, timeout=None)
+
+
+def renew_with_commit(key: str) -> None:
+    """``renew`` at once and again when the transaction commits, so that a request that
+    read the old rows just before the commit cannot keep them under the new stamp."""
+    renew(key)
+    transaction.on_commit(partial(renew, key))

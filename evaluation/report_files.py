@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from functools import partial
 from pathlib import Path
 
 import xlsxwriter
@@ -54,9 +53,7 @@ def _files_key(programme_pk: int) -> str:
 
 def _files_changed(programme_pk: int) -> None:
     if freshness.enabled():
-        key = _files_key(programme_pk)
-        stamps.renew(key)
-        transaction.on_commit(partial(stamps.renew, key))
+        stamps.renew_with_commit(_files_key(programme_pk))
 
 
 def request_build(

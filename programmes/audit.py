@@ -16,22 +16,32 @@ def record(
     organisation: Organisation,
     actor,
     action: str,
+    path: str = "",
+    **details,
+) -> AuditEvent:
+    """Record one event. ``details`` are ``_event``'s: ``obj``, ``object_type``,
+    ``object_id``, ``label`` (never the content of a confidential field), ``fields``."""
+    # A link's token is as good as a password until used: never written down.
+    return _event(organisation, actor, action, mask_token(path), **details)
+
+
+def record_request(request, action: str, **details) -> AuditEvent:
+    """Record one event of this request, its path masked as the request log masks it
+    (from the URL already resolved for the request)."""
+    return _event(request.organisation, request.user, action, loggable_path(request), **details)
+
+
+def _event(
+    organisation,
+    actor,
+    action: str,
+    masked_path: str,
+    *,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
     label: str = "",
     fields: Iterable[str] = (),
-    path: str = "",
-) -> AuditEvent:
-    """Record one event. ``label`` must never carry the content of a confidential field."""
-    # A link's token is as good as a password until used: never written down.
-    return _event(
-        organisation, actor, action, obj, object_type, object_id, label, fields, mask_token(path)
-    )
-
-
-def _event(
-    organisation, actor, action, obj, object_type, object_id, label, fields, masked_path: str
 ) -> AuditEvent:
     if obj is not None:
         object_type = object_type or obj._meta.model_name
@@ -45,29 +55,4 @@ def _event(
         object_label=label[:200],
         fields=sorted(fields),
         path=masked_path[:300],
-    )
-
-
-def record_request(
-    request,
-    action: str,
-    *,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    label: str = "",
-    fields: Iterable[str] = (),
-) -> AuditEvent:
-    """Record one event of this request, its path masked as the request log masks it
-    (from the URL already resolved for the request)."""
-    return _event(
-        request.organisation,
-        request.user,
-        action,
-        obj,
-        object_type,
-        object_id,
-        label,
-        fields,
-        loggable_path(request),
     )

@@ -8,8 +8,8 @@ REPORT_PAGE_SECONDS at most. What must happen on every request (recording the vi
 the audit trail) stays outside.
 
 A part holding a form that posts is kept with a placeholder where the form's CSRF token
-goes, and each reader gets their own token put in its place (``kept_html``); a token is
-never kept or shared.
+goes, and each reader gets their own token put in its place (``with_csrf_token``); a
+token is never kept or shared.
 
 A whole page (``kept_page``) is kept the same way for one reader alone, as its header
 names them. Each request still checks the reader's roles in the organisation and, for
@@ -18,7 +18,7 @@ is checked when it is worked out, from the same rows it shows, so a kept page ex
 only for a reader that check let through, until a change in the organisation retires
 it. A page is not kept, nor read from the cache, while a message waits to be shown on
 it. A page everyone not signed in sees the same way (the sign-in form) is kept once
-for all of them (``kept_for_anyone``).
+for all of them (``kept_for_anyone``, ``view_kept_for_anyone``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts import identity as accounts_identity
 from config import stamps
 
 from . import audit, freshness
@@ -112,26 +113,8 @@ def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
     return value
 
 
-def kept_by_content(name: str, vary: tuple, build: Callable[[], Any]) -> Any:
-    """``build()``'s result kept under ``vary`` alone, for what is worked out from rows
-    that never change (a frozen survey version) and from what ``vary`` holds."""
-    if not freshness.enabled():
-        return build()
-    return _kept(["by-content", name, _digest(vary)], build)
-
-
 def _digest(vary: tuple) -> str:
     return hashlib.sha256(repr(vary).encode()).hexdigest()[:32]
-
-
-def _kept(parts: list[str], build: Callable[[], Any]) -> Any:
-    key = ":".join(parts)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    value = build()
-    cache.set(key, value, settings.REPORT_PAGE_SECONDS)
-    return value
 
 
 def csrf_placeholder() -> str:
@@ -140,19 +123,6 @@ def csrf_placeholder() -> str:
     can be mistaken for it."""
     digest = hashlib.sha256(f"csrf-placeholder:{settings.SECRET_KEY}".encode()).hexdigest()
     return f"csrf-placeholder-{digest[:32]}"
-
-
-def kept_html(
-    request, name: str, vary: tuple, template: str, context: Callable[[], dict]
-) -> SafeString:
-    """``template`` rendered with ``context()``, kept as ``kept`` keeps a part, with
-    this reader's CSRF token in each of its forms."""
-
-    def build() -> str:
-        return _with_placeholder(request, template, context())
-
-    html = with_csrf_token(request, kept(request, name, vary, build))
-    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
 
 
 def part_html(request, template: str, context: dict) -> SafeString:
@@ -191,7 +161,7 @@ def kept_for_reader(request, name: str, vary: tuple, build: Callable[[], Any]) -
         return build()
     # The reader's identity stamp (``accounts.identity``), when read: their account or
     # roles changed in any organisation (the header offers a switch of organisation).
-    identity = getattr(request.user, "_identity", (None,))[0]
+    identity = accounts_identity.stamp_of(request.user)
     return kept(request, f"page:{name}", (vary, reader(request, person=True), identity), build)
 
 
@@ -226,32 +196,53 @@ _CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _KEPT_HEADERS = ("Content-Type", "Cache-Control", "Expires", "X-Frame-Options")
 
 
-def kept_for_anyone(request, name: str, view: Callable[..., HttpResponse], *args, **kwargs):
-    """``view``'s page for someone not signed in (a blank sign-in form): kept by its
-    path and query string once it answers 200, each form's CSRF token in the kept copy
-    replaced by the placeholder, and each reader's own token put back. Sent forms,
-    signed-in people and pages with a message waiting always get the view itself."""
-    if (
-        request.method not in ("GET", "HEAD")
-        or request.user.is_authenticated
-        or messages_waiting(request)
-        or not freshness.enabled()
-    ):
-        return view(request, *args, **kwargs)
-    key = ":".join(["anyone", name, _digest((request.path, sorted(request.GET.lists())))])
+def kept_for_anyone(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
+    """``build()``'s result (a page with the CSRF placeholder in its forms) kept under
+    ``vary`` alone, for a page everyone not signed in sees the same way: worked out
+    from rows that never change and from what ``vary`` holds (a frozen survey
+    section and the answers saved), or from nothing at all (the blank sign-in form).
+    Worked out afresh for a person signed in (the header names them) or while a
+    message waits to be shown."""
+    if request.user.is_authenticated or messages_waiting(request) or not freshness.enabled():
+        return build()
+    key = ":".join(["anyone", name, _digest(vary)])
     found = cache.get(key)
-    if found is not None:
-        html, headers = found
-        response = page_response(request, html)
-        for header, value in headers:
-            response[header] = value
-        return response
-    response = view(request, *args, **kwargs)
-    if response.status_code != 200 or response.streaming:
-        return response
-    if hasattr(response, "render"):
-        response.render()
-    html = _CSRF_FIELD.sub(rf"\g<1>{csrf_placeholder()}\g<2>", response.content.decode())
-    headers = [(h, response[h]) for h in _KEPT_HEADERS if response.has_header(h)]
-    cache.set(key, (html, headers), settings.REPORT_PAGE_SECONDS)
+    if found is None:
+        found = build()
+        cache.set(key, found, settings.REPORT_PAGE_SECONDS)
+    return found
+
+
+class _NotKept(Exception):
+    def __init__(self, response: HttpResponse):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def view_kept_for_anyone(request, name: str, view: Callable[..., HttpResponse], *args, **kwargs):
+    """``view``'s page, kept by its path and query string (``kept_for_anyone``) once it
+    answers 200, each form's CSRF token in the kept copy replaced by the placeholder
+    and each reader's own token put back. A form sent, or any other answer, is always
+    the view's own."""
+    if request.method not in ("GET", "HEAD"):
+        return view(request, *args, **kwargs)
+
+    def build() -> tuple[str, list]:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200 or response.streaming:
+            raise _NotKept(response)
+        if hasattr(response, "render"):
+            response.render()
+        html = _CSRF_FIELD.sub(rf"\g<1>{csrf_placeholder()}\g<2>", response.content.decode())
+        return html, [(h, response[h]) for h in _KEPT_HEADERS if response.has_header(h)]
+
+    try:
+        html, headers = kept_for_anyone(
+            request, name, (request.path, sorted(request.GET.lists())), build
+        )
+    except _NotKept as answer:
+        return answer.response
+    response = page_response(request, html)
+    for header, value in headers:
+        response[header] = value
     return response

@@ -87,20 +87,25 @@ def find_invitation(
 ) -> SurveyInvitation | None:
     """The invitation a person's session holds, with what its pages need.
 
-    For a page to show (``showing``): its version and instrument and its response so
-    far (``held_response``), the programme and organisation read only if asked for
-    (``organisation_of``), as a page read from the cache needs neither. Otherwise, for
-    a form sent: its programme, organisation, version and instrument; with ``lock``
-    (inside a transaction) its row locked as it is read, with its response, so that
-    saving needs no second read (``save_answers``).
+    - ``showing`` a page: its version and instrument and its response so far
+      (``read_response``); the programme and organisation only if asked for
+      (``organisation_of``), as a page read from the cache needs neither.
+    - ``lock`` (inside a transaction, for a form sent): its row locked as it is read,
+      with its programme, organisation, version, instrument and response, so that
+      saving reads nothing again (``save_answers``).
+    - otherwise (sending a link): its programme, organisation, version and instrument.
     """
-    related = ("version__instrument", "response") if showing else _RELATED
+    if lock:
+        related = (*_RELATED, "response")
+    elif showing:
+        related = ("version__instrument", "response")
+    else:
+        related = _RELATED
     with scopes_disabled():
-        found = SurveyInvitation.objects.filter(pk=pk)
+        found = SurveyInvitation.objects.filter(pk=pk).select_related(*related).order_by()
         if lock:
             found = found.select_for_update(of=("self",))
-            related = (*_RELATED, "response")
-        invitation = next(iter(found.select_related(*related).order_by()[:1]), None)
+        invitation = next(iter(found[:1]), None)
     if invitation is not None and lock:
         invitation.row_locked = True
     return invitation
@@ -115,12 +120,6 @@ def organisation_of(invitation: SurveyInvitation) -> Organisation:
                 pk=invitation.programme_id
             )
     return invitation.programme.organisation
-
-
-def held_response(invitation: SurveyInvitation) -> SurveyResponse | None:
-    """The response read with the invitation (``find_invitation``), for showing; what
-    is saved reads it again under the invitation's lock."""
-    return getattr(invitation, "response", None)
 
 
 def state_of(invitation: SurveyInvitation, today: datetime.date | None = None) -> LinkState:
@@ -149,7 +148,7 @@ def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
 
 def _locked(invitation_pk: int) -> SurveyInvitation:
     """The invitation row, locked for the rest of the transaction (not its joined rows),
-    with its version and its response, if one was made (``locked_response``)."""
+    with its version and its response, if one was made (``read_response``)."""
     return (
         SurveyInvitation.objects.select_for_update(of=("self",))
         .select_related("version", "response")
@@ -163,10 +162,10 @@ def _holds_lock(invitation: SurveyInvitation) -> bool:
     return getattr(invitation, "row_locked", False) and transaction.get_connection().in_atomic_block
 
 
-def locked_response(locked: SurveyInvitation) -> SurveyResponse | None:
-    """The response read with the locked invitation: made by a transaction that held
-    the same lock, so none can be made or changed meanwhile."""
-    return getattr(locked, "response", None)
+def read_response(invitation: SurveyInvitation) -> SurveyResponse | None:
+    """The response read with the invitation (``find_invitation``, ``_locked``): under
+    the invitation's lock, no other can be made or changed meanwhile."""
+    return getattr(invitation, "response", None)
 
 
 def _new_response(invitation: SurveyInvitation, channel: str) -> SurveyResponse:
@@ -205,7 +204,7 @@ def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
     state = state_of(locked)
     if state != LinkState.OPEN:
         raise SurveyClosed(state)
-    response = locked_response(locked) or _new_response(locked, channel)
+    response = read_response(locked) or _new_response(locked, channel)
     replaced = set(codes) | set(answers)
     merged = {k: v for k, v in response.answers.items() if k not in replaced}
     merged.update(answers)
@@ -245,7 +244,7 @@ def submit(
             return Outcome.ALREADY, []
         if state == LinkState.EXPIRED:
             return Outcome.EXPIRED, []
-        response = locked_response(locked) or _new_response(locked, channel)
+        response = read_response(locked) or _new_response(locked, channel)
         missing = [code for code in required_codes(locked) if code not in response.answers]
         if missing:
             return Outcome.INCOMPLETE, missing

@@ -291,9 +291,9 @@ def page_context(survey: Survey, page: int, form, **extra) -> dict:
 def _section_page(request, survey: Survey, page: int, saved: dict):
     """A section as shown before it is sent: kept in the cache by what it shows (the
     frozen version's page and the answers saved so far), so that everyone opening a
-    section they have not answered reads one copy. Not kept for a person signed in
-    (the header names them), for a version still open to changes, or while a message
-    waits to be shown."""
+    section they have not answered reads one copy (``fragments.kept_for_anyone``:
+    never for a person signed in, nor while a message waits). A version still open to
+    changes is worked out every time."""
 
     def build() -> str:
         form = SectionForm(survey.section(page), initial=saved)
@@ -302,11 +302,7 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
         )
 
     version = survey.invitation.version
-    if (
-        request.user.is_authenticated
-        or not version.is_frozen
-        or fragments.messages_waiting(request)
-    ):
+    if not version.is_frozen:
         return fragments.page_response(request, build())
     vary = (
         version.pk,
@@ -317,7 +313,7 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
         sorted(saved.items()),
     )
     return fragments.page_response(
-        request, fragments.kept_by_content("survey-section", vary, build)
+        request, fragments.kept_for_anyone(request, "survey-section", vary, build)
     )
 
 
@@ -330,7 +326,7 @@ def respond_page(request, invitation, page):
     if not 1 <= page < survey.finish_page:
         raise Http404("No such page in this survey.")
     if request.method != "POST":
-        response = respond.held_response(invitation)
+        response = respond.read_response(invitation)
         return _section_page(request, survey, page, response.answers if response else {})
 
     # A form that was sent shows what was sent, never the answers saved before.
