@@ -18,8 +18,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def rate_every_capability(page, level_label: str) -> None:
-    """Choose a level in every group of radios, using the keyboard."""
+    """Choose a level in every group of radios, using the keyboard, once the rating
+    form is the page on screen (a link just followed may still be loading)."""
+    expect(page.get_by_role("heading", name="Rate your capabilities", level=1)).to_be_visible()
     groups = page.locator("fieldset")
+    expect(groups.first).to_be_visible()
     for index in range(groups.count()):
         radio = groups.nth(index).get_by_label(level_label, exact=True)
         radio.focus()

@@ -102,7 +102,7 @@ def test_admin_signs_in_sets_up_two_factor_switches_organisation_and_signs_out(p
     page.get_by_role("link", name="Switch organisation").click()
     axe()
     page.get_by_role("link", name=cast.other_org.name).click()
-    assert page.get_by_test_id("current-organisation").inner_text() == cast.other_org.name
+    expect(page.get_by_test_id("current-organisation")).to_have_text(cast.other_org.name)
     assert page.get_by_role("link", name="People").count() == 0
     axe()
 
