@@ -3,6 +3,8 @@
 Every page visited is checked with axe-core.
 """
 
+import re
+
 import pytest
 from django_scopes import scope, scopes_disabled
 from playwright.sync_api import expect
@@ -118,7 +120,7 @@ def test_a_mentee_asks_a_mentor_who_accepts(page, axe, cast, live_server):
     with scope(organisation=cast.org):
         relationship = Relationship.objects.get(mentee=cast.mentee_record)
     assert relationship.route == Relationship.Route.MENTEE_CHOICE
-    assert f"/relationships/{relationship.pk}/" in page.url
+    expect(page).to_have_url(re.compile(f"/relationships/{relationship.pk}/"))
 
 
 def test_a_lead_nurse_offers_shortlists_and_the_mentee_picks_one(page, axe, cast, live_server):

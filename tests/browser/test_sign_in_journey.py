@@ -61,7 +61,7 @@ def test_admin_signs_in_sets_up_two_factor_switches_organisation_and_signs_out(p
         axe()
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name=re.compile("Confirm|Continue|Sign in")).click()
-    assert "/2fa/totp/activate/" in page.url
+    expect(page).to_have_url(re.compile("/2fa/totp/activate/"))
     axe()
     secret = re.search(r"\b[A-Z2-7]{32}\b", page.content()).group(0)
     page.get_by_label("Authenticator code").fill(totp_now(secret))
