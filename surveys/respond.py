@@ -13,7 +13,8 @@ import enum
 from collections.abc import Iterable
 
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -88,21 +89,25 @@ def find_invitation(
     """The invitation a person's session holds, with what its pages need.
 
     - ``showing`` a page: its version and instrument and its response so far
-      (``read_response``); the programme and organisation only if asked for
-      (``organisation_of``), as a page read from the cache needs neither.
+      (``read_response``).
     - ``lock`` (inside a transaction, for a form sent): its row locked as it is read,
-      with its programme, organisation, version, instrument and response, so that
-      saving reads nothing again (``save_answers``).
+      with its version and response, so that saving reads nothing again
+      (``save_answers``); the instrument is read only for a form sent back with errors.
     - otherwise (sending a link): its programme, organisation, version and instrument.
+
+    Showing and saving read the organisation's id with the row, not the programme and
+    organisation themselves (``organisation_of``).
     """
     if lock:
-        related = (*_RELATED, "response")
+        related = ("version", "response")
     elif showing:
         related = ("version__instrument", "response")
     else:
         related = _RELATED
     with scopes_disabled():
         found = SurveyInvitation.objects.filter(pk=pk).select_related(*related).order_by()
+        if showing or lock:
+            found = found.annotate(organisation_pk=F("programme__organisation_id"))
         if lock:
             found = found.select_for_update(of=("self",))
         invitation = next(iter(found[:1]), None)
@@ -112,13 +117,20 @@ def find_invitation(
 
 
 def organisation_of(invitation: SurveyInvitation) -> Organisation:
-    """The invitation's organisation, read with its programme in one query if
-    ``find_invitation`` left them out."""
-    if not SurveyInvitation.programme.is_cached(invitation):
-        with scopes_disabled():
-            invitation.programme = Programme.objects.select_related("organisation").get(
-                pk=invitation.programme_id
-            )
+    """The invitation's organisation, for its scope.
+
+    Read with the invitation (``find_invitation`` without ``showing`` or ``lock``) it
+    is that row; otherwise it is the organisation with the id read with the invitation,
+    its other fields loaded from the database only if something reads them (a scoped
+    query and a data stamp need only its id)."""
+    if SurveyInvitation.programme.is_cached(invitation):
+        return invitation.programme.organisation
+    if hasattr(invitation, "organisation_pk"):
+        return Organisation.from_db(DEFAULT_DB_ALIAS, ["id"], [invitation.organisation_pk])
+    with scopes_disabled():
+        invitation.programme = Programme.objects.select_related("organisation").get(
+            pk=invitation.programme_id
+        )
     return invitation.programme.organisation
 
 

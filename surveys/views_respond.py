@@ -186,7 +186,10 @@ class Survey:
 
     def __init__(self, invitation):
         self.invitation = invitation
-        self.instrument = invitation.version.instrument
+
+    @cached_property
+    def instrument(self):
+        return self.invitation.version.instrument
 
     @cached_property
     def sections(self) -> list:
@@ -248,7 +251,8 @@ def _answering(view):
         invitation = _held_invitation(request, invitation_pk)
         if invitation is None:
             return _problem(request, LinkState.WRONG)
-        # Read only when a query or the page needs it: a page read from the cache does not.
+        # Worked out only when a query or a data stamp needs it: a page read from the
+        # cache needs neither.
         organisation = SimpleLazyObject(partial(respond.organisation_of, invitation))
         with scope(organisation=organisation):
             state = respond.state_of(invitation)
