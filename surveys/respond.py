@@ -216,14 +216,16 @@ def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
     state = state_of(locked)
     if state != LinkState.OPEN:
         raise SurveyClosed(state)
-    response = read_response(locked) or _new_response(locked, channel)
+    held = read_response(locked)
+    response = held or _new_response(locked, channel)
     replaced = set(codes) | set(answers)
     merged = {k: v for k, v in response.answers.items() if k not in replaced}
     merged.update(answers)
     response.answers = merged
     if share is not None and locked.audience == Audience.MENTEE:
         response.shared_with_mentor = share
-    response.save()
+    # A save changes only the answers and whether they are shared.
+    response.save(update_fields=["answers", "shared_with_mentor"] if held else None)
     # A second save in the same transaction finds the response just made.
     locked.response = response
     if not locked.version.is_frozen:
