@@ -139,3 +139,46 @@ def test_audit_trail_filters_by_date_and_explains_a_bad_date(client, cast):
     assert "There is a problem" in body
     assert "must be a real date" in body
     assert 'value="31"' in body
+
+
+def test_an_event_is_written_with_every_column_as_given(cast):
+    """Events are written by one INSERT of their own (``audit._insert``): each column
+    reads back as it was given, the time is now, and an anonymous actor is kept as
+    none. The label, type, id and path are cut to their columns' lengths."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from programmes import audit
+
+    before = timezone.now()
+    audit.record(
+        organisation=cast.org,
+        actor=cast.colleague,
+        action=AuditEvent.Action.VIEW,
+        path="/o/home/mentoring/mentees/",
+        obj=cast.mentee_record,
+        label="Mentee " + "x" * 300,
+        fields=["role", "email", "name"],
+    )
+    audit.record(
+        organisation=cast.org.pk,
+        actor=AnonymousUser(),
+        action=AuditEvent.Action.CREATE,
+        path="/s/secret-token-that-is-long-enough-to-mask/",
+        object_type="t" * 80,
+        object_id="9" * 50,
+    )
+    with scope(organisation=cast.org):
+        viewed, made = AuditEvent.objects.order_by("pk")
+    assert viewed.organisation == cast.org
+    assert viewed.actor == cast.colleague
+    assert viewed.action == "view"
+    assert (viewed.object_type, viewed.object_id) == ("mentee", str(cast.mentee_record.pk))
+    assert viewed.object_label == ("Mentee " + "x" * 300)[:200]
+    assert viewed.fields == ["email", "name", "role"]
+    assert viewed.path == "/o/home/mentoring/mentees/"
+    assert before <= viewed.at <= timezone.now()
+    assert made.actor is None
+    assert (made.object_type, made.object_id) == ("t" * 60, "9" * 40)
+    assert "secret-token" not in made.path
+    assert events(cast.other_org) == []
