@@ -112,6 +112,15 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # database restart without being restarted itself.
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Values bound by the server, and a statement run five times on a connection kept
+    # prepared there, so PostgreSQL plans each of the pages' queries once per
+    # connection instead of on every request. Off behind a pooler in transaction mode
+    # that cannot keep prepared statements (docs/operations.md).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"].update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
