@@ -9,12 +9,16 @@ again. An organisation gets a new stamp when
   once the transaction commits; saved outside any organisation's scope, every
   organisation gets one at once;
 - a request in the organisation that may write (POST and the other unsafe methods)
-  ends, which catches what signals do not see: bulk updates and deletes.
+  ends, which catches what signals do not see: bulk updates and deletes;
+- a background job ends that wrote a row of those apps or an account by any SQL (bulk
+  updates, deletes and bulk creates, which send no signal, included): the
+  organisations whose scope it wrote in, or every organisation for a write outside
+  any scope (``renewed_after_writes``).
 
-A bulk update run by a background job is seen by neither, so cached pages also expire
-after REPORT_PAGE_SECONDS and say when they were worked out. Deletes of the product's
-rows send no signal here on purpose: listening to them would make Django fetch every
-row of a large cascade before deleting it.
+A bulk change made some other way (a shell, a migration) is seen by none of these, so
+cached pages also expire after REPORT_PAGE_SECONDS and say when they were worked out.
+Deletes of the product's rows send no signal here on purpose: listening to them would
+make Django fetch every row of a large cascade before deleting it.
 
 Without a cache (Redis down) every call makes a new stamp, so nothing is ever served
 from a cache that could not be told of a change. With REPORT_PAGE_SECONDS at 0 nothing
@@ -23,14 +27,17 @@ is cached and no stamps are kept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
-from functools import partial
+from functools import cache, partial
 
+from celery.signals import task_postrun, task_prerun
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_scopes import get_scope
 
@@ -111,6 +118,78 @@ def _authenticator_changed(sender, update_fields=None, **kwargs) -> None:
     _row_changed(sender, **kwargs)
 
 
+# --- Background jobs ---------------------------------------------------------------
+
+_WRITE = re.compile(r'\A\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+@cache
+def data_tables() -> frozenset[str]:
+    """The tables whose rows cached pages are worked out from: the data apps' (their
+    many-to-many tables too) and the accounts'."""
+    tables = {get_user_model()._meta.db_table}
+    for label in DATA_APPS:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            if (label, model._meta.model_name) not in NOT_DATA:
+                tables.add(model._meta.db_table)
+    return frozenset(tables)
+
+
+class _Writes:
+    """Which organisations' data a job's SQL wrote to (a ``connection.execute_wrapper``)."""
+
+    def __init__(self) -> None:
+        self.organisations: set = set()
+        self.outside_any_scope = False
+
+    def __call__(self, execute, sql, params, many, context):
+        written = _WRITE.match(sql)
+        if written and written.group(1) in data_tables():
+            current = get_scope()
+            organisation = current.get("organisation") if current.get("_enabled") else None
+            if organisation is None:
+                self.outside_any_scope = True
+            else:
+                self.organisations.add(getattr(organisation, "pk", organisation))
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def renewed_after_writes() -> Iterator[None]:
+    """Inside, each statement that writes a data row is noted; at the end, once its
+    transaction commits, each organisation written to gets a new stamp (every
+    organisation, for a write outside any scope). For background jobs, whose bulk
+    changes no request's end catches."""
+    if not enabled():
+        yield
+        return
+    writes = _Writes()
+    try:
+        with connection.execute_wrapper(writes):
+            yield
+    finally:
+        if writes.outside_any_scope:
+            transaction.on_commit(changed)
+        else:
+            for organisation_id in sorted(writes.organisations):
+                transaction.on_commit(partial(changed, organisation_id))
+
+
+_jobs: dict[str, ExitStack] = {}
+
+
+def _job_started(task_id=None, **kwargs) -> None:
+    watching = ExitStack()
+    watching.enter_context(renewed_after_writes())
+    _jobs[task_id] = watching
+
+
+def _job_ended(task_id=None, **kwargs) -> None:
+    watching = _jobs.pop(task_id, None)
+    if watching is not None:
+        watching.close()
+
+
 def connect() -> None:
     """Listen for saved rows of the product's own apps, for saved accounts, whose names
     and addresses pages show, and for two-factor set up or removed, which the people
@@ -136,3 +215,5 @@ def connect() -> None:
                     sender=field.remote_field.through,
                     dispatch_uid=f"{uid}:{field.name}",
                 )
+    task_prerun.connect(_job_started, dispatch_uid="freshness:job-started")
+    task_postrun.connect(_job_ended, dispatch_uid="freshness:job-ended")
