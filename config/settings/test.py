@@ -6,6 +6,7 @@ PostgreSQL and Redis.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 # Keep the suite's file broker and files apart from a demo running on the same checkout.
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
@@ -38,5 +39,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 
 if REDIS_URL:  # noqa: F405
     # pytest-xdist's workers each have a database of their own, where the same ids mean
-    # other rows; they must not read each other's cache entries either.
-    CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
+    # other rows; they must not read each other's cache entries either, nor empty each
+    # other's cache (``cache.clear()`` empties a whole Redis database), so each worker
+    # has a Redis database of its own, after the one REDIS_URL names.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    CACHES["default"]["KEY_PREFIX"] = "test-" + _worker  # noqa: F405
+    if _worker.startswith("gw"):
+        _redis = urlsplit(REDIS_URL)  # noqa: F405
+        _database = (int(_redis.path.strip("/") or 0) + 1 + int(_worker[2:])) % 16
+        CACHES["default"]["LOCATION"] = urlunsplit(_redis._replace(path=f"/{_database}"))  # noqa: F405
