@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from config import ratelimit
+from config.compiled import CompiledQuery
 from config.links import absolute_url
 from programmes import audit
 from programmes.claims import claim_row
@@ -83,6 +84,22 @@ def find_token(token: str) -> SurveyToken | None:
         )
 
 
+def _invitations(related: tuple[str, ...], *, lock: bool = False, organisation_id: bool = True):
+    def build(pk: int):
+        found = SurveyInvitation.objects.filter(pk=pk).select_related(*related).order_by()
+        if organisation_id:
+            found = found.annotate(organisation_pk=F("programme__organisation_id"))
+        return found.select_for_update(of=("self",)) if lock else found
+
+    return CompiledQuery(SurveyInvitation, build)
+
+
+# Read on every page of a survey answered by link: compiled to SQL once per process.
+_SHOWING = _invitations(("version__instrument", "response"))
+_LOCKED = _invitations(("version", "response"), lock=True)
+_SENDING = _invitations(_RELATED, organisation_id=False)
+
+
 def find_invitation(
     pk: int, *, showing: bool = False, lock: bool = False
 ) -> SurveyInvitation | None:
@@ -98,19 +115,9 @@ def find_invitation(
     Showing and saving read the organisation's id with the row, not the programme and
     organisation themselves (``organisation_of``).
     """
-    if lock:
-        related = ("version", "response")
-    elif showing:
-        related = ("version__instrument", "response")
-    else:
-        related = _RELATED
+    query = _LOCKED if lock else _SHOWING if showing else _SENDING
     with scopes_disabled():
-        found = SurveyInvitation.objects.filter(pk=pk).select_related(*related).order_by()
-        if showing or lock:
-            found = found.annotate(organisation_pk=F("programme__organisation_id"))
-        if lock:
-            found = found.select_for_update(of=("self",))
-        invitation = next(iter(found[:1]), None)
+        invitation = query.first(pk)
     if invitation is not None and lock:
         invitation.row_locked = True
     return invitation
