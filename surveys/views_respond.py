@@ -90,13 +90,12 @@ def _remember(request, invitation, channel: str) -> None:
     request.session[CHANNEL_KEY] = {k: v for k, v in channels.items() if int(k) in held}
 
 
-def _held_invitation(request, invitation_pk: int):
+def _held_invitation(request, invitation_pk: int, **reading):
+    """The invitation, if this session holds it, read as ``reading`` asks
+    (``respond.find_invitation``)."""
     if invitation_pk not in request.session.get(SESSION_KEY, []):
         return None
-    sent = request.method == "POST"
-    # A form sent is read with the invitation's row locked, in the transaction that
-    # saves it (``_answering``).
-    return respond.find_invitation(invitation_pk, showing=not sent, lock=sent)
+    return respond.find_invitation(invitation_pk, **reading)
 
 
 def _channel(request, invitation) -> str:
@@ -248,7 +247,10 @@ def _answering(view):
         return answering(request, invitation_pk, *args, **kwargs)
 
     def answering(request, invitation_pk, *args, **kwargs):
-        invitation = _held_invitation(request, invitation_pk)
+        sent = request.method == "POST"
+        # A form sent is read with the invitation's row locked, in the transaction that
+        # saves it.
+        invitation = _held_invitation(request, invitation_pk, showing=not sent, lock=sent)
         if invitation is None:
             return _problem(request, LinkState.WRONG)
         # Worked out only when a query or a data stamp needs it: a page read from the
@@ -412,7 +414,7 @@ def respond_finish(request, invitation):
 @require_http_methods(["GET", "HEAD"])
 def respond_done(request, invitation_pk):
     """Thank you: only for the session that holds the invitation, once it is complete."""
-    invitation = _held_invitation(request, invitation_pk)
+    invitation = _held_invitation(request, invitation_pk, showing=True)
     if invitation is None:
         return _problem(request, LinkState.WRONG)
     with scope(organisation=invitation.programme.organisation):

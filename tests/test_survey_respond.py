@@ -612,6 +612,28 @@ def test_survey_expiring_while_open_offers_a_fresh_link(
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_fresh_link_is_sent_from_the_session_outside_any_transaction(client, cast):
+    """As in production, where a request has no transaction of its own: the form that
+    asks for a fresh link reads the invitation without locking it, and a section sent
+    after it is still read locked inside the transaction that saves it."""
+    invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
+    open_link(client, token)
+    with scopes_disabled():
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(
+            expires_on=timezone.localdate() - datetime.timedelta(days=1)
+        )
+    mail.outbox.clear()
+    sent = client.post(reverse("survey_public:respond_session_new_link", args=[invitation.pk]))
+    assert sent.status_code == 200
+    assert len(mail.outbox) == 1
+    assert client.get(page_url(invitation, 1)).status_code == 200
+    page = client.post(page_url(invitation, 1), {**STARTER_PAGES[0], "action": "continue"})
+    assert page.status_code == 302
+    with scopes_disabled():
+        assert SurveyResponse.objects.get(invitation=invitation).answers
+
+
 def test_wrong_link_asks_for_the_address_and_answers_the_same_whether_known_or_not(
     client, cast, django_capture_on_commit_callbacks
 ):
