@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Stand-in values no row has: a shape is run compiled only if its SQL's parameters are
 # exactly these, in order.
@@ -43,7 +44,17 @@ class CompiledQuery:
         if compiled is None:
             return next(iter(self.build(*values).using(db)[:1]), None)
         compiler, sql, init_list, start, end, populators = compiled
-        with connections[db].cursor() as cursor:
+        connection = connections[db]
+        if (
+            compiler.query.select_for_update
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+        ):
+            # As the ORM refuses it: a lock taken outside a transaction ends at once.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        with connection.cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchmany(1)
         for row in compiler.results_iter(results=[rows]):

@@ -4,6 +4,7 @@ call's values, gives the same instances as the queryset itself."""
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
@@ -66,6 +67,23 @@ def test_a_locked_read_compiles_inside_its_transaction(cast):
         with scopes_disabled(), CaptureQueriesContext(connection) as queries, transaction.atomic():
             query.first(cast.mentee_record.pk)
         assert any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_read_is_refused_outside_a_transaction_as_the_orm_refuses_it(cast):
+    def locked(pk):
+        return Mentee.objects.filter(pk=pk).select_for_update(of=("self",))
+
+    query = CompiledQuery(Mentee, locked)
+    with scopes_disabled():
+        with transaction.atomic():
+            assert query.first(cast.mentee_record.pk) == cast.mentee_record
+        if connection.features.has_select_for_update:
+            with pytest.raises(TransactionManagementError):
+                query.first(cast.mentee_record.pk)
+        else:
+            # SQLite takes no row locks: the ORM runs the read anywhere, and so does this.
+            assert query.first(cast.mentee_record.pk) == cast.mentee_record
 
 
 def test_a_shape_it_cannot_compile_runs_through_the_orm(cast):
