@@ -63,18 +63,10 @@ def _event(
     )
 
 
-# The columns an event is written with, in the INSERT's order (every column but the id).
-_COLUMNS = (
-    "organisation",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "object_label",
-    "fields",
-    "path",
-    "at",
-)
+@cache
+def _fields() -> list:
+    """Every column an event is written with: each of the model's but its id."""
+    return [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
 
 
 def _insert(values: dict) -> None:
@@ -84,18 +76,17 @@ def _insert(values: dict) -> None:
     ORM's save (its signals and the returned id), a third of an event's cost."""
     alias = router.db_for_write(AuditEvent)
     connection = connections[alias]
-    model_fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]
     with connection.cursor() as cursor:
         cursor.execute(
             _insert_sql(alias),
-            [field.get_db_prep_save(values[field.name], connection) for field in model_fields],
+            [field.get_db_prep_save(values[field.name], connection) for field in _fields()],
         )
 
 
 @cache
 def _insert_sql(alias: str) -> str:
     quote = connections[alias].ops.quote_name
-    columns = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in _COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    columns = ", ".join(quote(field.column) for field in _fields())
+    placeholders = ", ".join(["%s"] * len(_fields()))
     # Only the model's own table and column names, quoted; every value is a parameter.
     return f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 # nosec B608

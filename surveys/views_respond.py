@@ -274,7 +274,7 @@ def _answering(view):
 def respond_start(request, invitation):
     """Where a person (back) from their link starts: the first page still to answer."""
     survey = Survey(invitation)
-    response = respond.response_of(invitation)
+    response = respond.read_response(invitation)
     page = survey.first_unanswered(response.answers if response else {})
     if page == survey.finish_page and response is None:
         page = 1
@@ -364,7 +364,7 @@ def respond_page(request, invitation, page):
 def respond_finish(request, invitation):
     """The last step: check the answers, choose whether to share, see the pseudonym, submit."""
     survey = Survey(invitation)
-    response = respond.response_of(invitation)
+    response = respond.read_response(invitation)
     is_mentee = invitation.audience == Audience.MENTEE
     initial = {"share_with_mentor": "yes" if response and response.shared_with_mentor else "no"}
     form = ShareForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -423,7 +423,7 @@ def respond_done(request, invitation_pk):
             if state == LinkState.OPEN:
                 return redirect("survey_public:respond", invitation.pk)
             return _problem(request, state, invitation=invitation)
-        response = respond.response_of(invitation)
+        response = respond.read_response(invitation)
         return render(
             request,
             "surveys/respond/done.html",
