@@ -196,15 +196,28 @@ _CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _KEPT_HEADERS = ("Content-Type", "Cache-Control", "Expires", "X-Frame-Options")
 
 
-def kept_for_anyone(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
+def kept_for_anyone(
+    request, name: str, vary: tuple, build: Callable[[], Any], *, organisation_pk=None
+) -> Any:
     """``build()``'s result (a page with the CSRF placeholder in its forms) kept under
     ``vary`` alone, for a page everyone not signed in sees the same way: worked out
     from rows that never change and from what ``vary`` holds (a frozen survey
     section and the answers saved), or from nothing at all (the blank sign-in form).
-    Worked out afresh for a person signed in (the header names them) or while a
-    message waits to be shown."""
+    Given ``organisation_pk``, it may be worked out from that organisation's rows that
+    can still change (a survey version not yet frozen): it is kept under the
+    organisation's stamps too, and retired when its data changes. Worked out afresh
+    for a person signed in (the header names them) or while a message waits to be
+    shown."""
     if request.user.is_authenticated or messages_waiting(request) or not freshness.enabled():
         return build()
+    if organisation_pk is not None:
+        key = ":".join(["anyone", name, str(organisation_pk), _digest(vary)])
+        # The organisation's stamps and the page, in one round trip to the cache.
+        current, found = stamps.read_with_entry(freshness.stamp_keys_of(organisation_pk), key)
+        if found is None:
+            found = build()
+            stamps.keep(key, current, found, settings.REPORT_PAGE_SECONDS)
+        return found
     key = ":".join(["anyone", name, _digest(vary)])
     found = cache.get(key)
     if found is None:

@@ -100,21 +100,41 @@ def version_sections(version: InstrumentVersion) -> list[Section]:
             return sections
     if version.is_frozen:
         # Unpickled for every caller, so each gets objects of its own.
-        return pickle.loads(frozen_sections(version.pk, version.frozen_at))  # noqa: S301
+        return [
+            pickle.loads(section)  # noqa: S301
+            for section in frozen_sections(version.pk, version.frozen_at)
+        ]
     return _read_sections(version.pk)
 
 
-@lru_cache(maxsize=256)
-def frozen_sections(version_pk: int, frozen_at: datetime.datetime) -> bytes:
-    """A frozen version's sections and questions, pickled, kept by each process: they
-    never change (a change makes a new version)."""
-    return pickle.dumps(_read_sections(version_pk))
+def version_section(version: InstrumentVersion, index: int) -> Section:
+    """The version's section at ``index`` (from 0), with its questions; of a frozen
+    version, only that section is unpickled."""
+    if version.is_frozen:
+        return pickle.loads(frozen_sections(version.pk, version.frozen_at)[index])  # noqa: S301
+    return version_sections(version)[index]
 
 
 @lru_cache(maxsize=256)
+def frozen_sections(version_pk: int, frozen_at: datetime.datetime) -> tuple[bytes, ...]:
+    """A frozen version's sections with their questions, each pickled by itself, kept
+    by each process: they never change (a change makes a new version)."""
+    return tuple(pickle.dumps(section) for section in _read_sections(version_pk))
+
+
 def frozen_section_count(version_pk: int, frozen_at: datetime.datetime) -> int:
-    """How many sections a frozen version has, kept by each process."""
-    return len(pickle.loads(frozen_sections(version_pk, frozen_at)))  # noqa: S301
+    """How many sections a frozen version has."""
+    return len(frozen_sections(version_pk, frozen_at))
+
+
+@lru_cache(maxsize=256)
+def frozen_section_codes(version_pk: int, frozen_at: datetime.datetime) -> tuple:
+    """The codes of each section's questions, in order, of a frozen version, kept by
+    each process."""
+    return tuple(
+        tuple(q.code for q in pickle.loads(section).questions.all())  # noqa: S301
+        for section in frozen_sections(version_pk, frozen_at)
+    )
 
 
 def _read_sections(version_pk: int) -> list[Section]:

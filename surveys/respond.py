@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import enum
 from collections.abc import Iterable
+from functools import partial
 
 from django.core.mail import EmailMessage
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -22,7 +23,7 @@ from django_scopes import scope, scopes_disabled
 from config import ratelimit
 from config.compiled import CompiledQuery
 from config.links import absolute_url
-from programmes import audit
+from programmes import audit, freshness
 from programmes.claims import claim_row
 from programmes.models import AuditEvent, Organisation, Programme
 from programmes.tokens import hash_token, new_token
@@ -84,49 +85,38 @@ def find_token(token: str) -> SurveyToken | None:
         )
 
 
-def _invitations(related: tuple[str, ...], *, lock: bool = False, organisation_id: bool = True):
+def _invitations(related: tuple[str, ...], *, organisation_id: bool = True):
     def build(pk: int):
         found = SurveyInvitation.objects.filter(pk=pk).select_related(*related).order_by()
         if organisation_id:
             found = found.annotate(organisation_pk=F("programme__organisation_id"))
-        return found.select_for_update(of=("self",)) if lock else found
+        return found
 
     return CompiledQuery(SurveyInvitation, build)
 
 
 # Read on every page of a survey answered by link: compiled to SQL once per process.
 _SHOWING = _invitations(("version__instrument", "response"))
-_LOCKED = _invitations(("version", "response"), lock=True)
 _SENDING = _invitations(_RELATED, organisation_id=False)
 
 
-def find_invitation(
-    pk: int, *, showing: bool = False, lock: bool = False
-) -> SurveyInvitation | None:
+def find_invitation(pk: int, *, showing: bool = False) -> SurveyInvitation | None:
     """The invitation a person's session holds, with what its pages need.
 
-    - ``showing`` a page: its version and instrument and its response so far
-      (``read_response``).
-    - ``lock`` (inside a transaction, for a form sent): its row locked as it is read,
-      with its version and response, so that saving reads nothing again
-      (``save_answers``); the instrument is read only for a form sent back with errors.
+    - ``showing`` a page or saving its form: its version and instrument and its
+      response so far (``read_response``), and the id of its organisation, not the
+      programme and organisation themselves (``organisation_of``).
     - otherwise (sending a link): its programme, organisation, version and instrument.
-
-    Showing and saving read the organisation's id with the row, not the programme and
-    organisation themselves (``organisation_of``).
     """
-    query = _LOCKED if lock else _SHOWING if showing else _SENDING
+    query = _SHOWING if showing else _SENDING
     with scopes_disabled():
-        invitation = query.first(pk)
-    if invitation is not None and lock:
-        invitation.row_locked = True
-    return invitation
+        return query.first(pk)
 
 
 def organisation_of(invitation: SurveyInvitation) -> Organisation:
     """The invitation's organisation, for its scope.
 
-    Read with the invitation (``find_invitation`` without ``showing`` or ``lock``) it
+    Read with the invitation (``find_invitation`` without ``showing``) it
     is that row; otherwise it is the organisation with the id read with the invitation,
     its other fields loaded from the database only if something reads them (a scoped
     query and a data stamp need only its id)."""
@@ -139,6 +129,13 @@ def organisation_of(invitation: SurveyInvitation) -> Organisation:
             pk=invitation.programme_id
         )
     return invitation.programme.organisation
+
+
+def organisation_pk_of(invitation: SurveyInvitation) -> int:
+    """The id of the invitation's organisation, read with the invitation if it was."""
+    if hasattr(invitation, "organisation_pk"):
+        return invitation.organisation_pk
+    return organisation_of(invitation).pk
 
 
 def state_of(invitation: SurveyInvitation, today: datetime.date | None = None) -> LinkState:
@@ -175,15 +172,9 @@ def _locked(invitation_pk: int) -> SurveyInvitation:
     )
 
 
-def _holds_lock(invitation: SurveyInvitation) -> bool:
-    """Whether the invitation was read with its row locked (``find_invitation``) in the
-    transaction still open."""
-    return getattr(invitation, "row_locked", False) and transaction.get_connection().in_atomic_block
-
-
 def read_response(invitation: SurveyInvitation) -> SurveyResponse | None:
-    """The response read with the invitation (``find_invitation``, ``_locked``): under
-    the invitation's lock, no other can be made or changed meanwhile."""
+    """The response read with the invitation (``find_invitation``, ``_locked``); read
+    under ``_locked``'s row lock, no other can be made or changed meanwhile."""
     return getattr(invitation, "response", None)
 
 
@@ -206,20 +197,65 @@ def save_answers(
     codes: Iterable[str] = (),
     share: bool | None = None,
     channel: str = "",
-) -> SurveyResponse:
+) -> None:
     """Save one page's answers into the response, made on the first save.
 
     ``codes`` are the page's questions: their earlier answers are replaced by
     ``answers`` (a question left blank loses its old answer). The first save freezes
     the version. Raises ``SurveyClosed`` if the invitation was completed or expired.
     """
-    if _holds_lock(invitation):
-        return _save_answers(invitation, answers, codes, share, channel)
+    if share is None and _merged_in_place(invitation, answers, codes):
+        return
     with transaction.atomic():
-        return _save_answers(_locked(invitation.pk), answers, codes, share, channel)
+        _save_answers(_locked(invitation.pk), answers, codes, share, channel)
 
 
-def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
+# One statement, its own transaction: the invitation's row is held (FOR SHARE, which
+# waits for a submit holding it FOR UPDATE, and makes a submit wait for it) while it is
+# checked to be open, and the page's answers are merged into the response not yet
+# submitted. PostgreSQL works the merge out on the row as it stands when the statement
+# has it, so two saves at once each keep the other's answers.
+_MERGE_IN_PLACE = """
+WITH open_invitation AS (
+    SELECT "id" FROM "{invitation}"
+    WHERE "id" = %s AND "completed_at" IS NULL AND "expires_on" >= %s
+    FOR SHARE
+)
+UPDATE "{response}" SET "answers" = ("{response}"."answers" - %s::text[]) || %s::jsonb
+FROM open_invitation
+WHERE "{response}"."invitation_id" = open_invitation."id"
+    AND "{response}"."submitted_at" IS NULL
+"""
+
+
+def _merged_in_place(invitation: SurveyInvitation, answers: dict, codes: Iterable[str]) -> bool:
+    """A page's answers merged into the response already made, on PostgreSQL, without
+    reading it first; False (nothing changed) if the response is not made yet, the
+    version not yet frozen, or the invitation no longer open: ``save_answers`` then
+    saves under the invitation's row lock, and finds out which."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return False
+    if SurveyInvitation.response.is_cached(invitation) and read_response(invitation) is None:
+        return False
+    if not invitation.version.is_frozen:
+        return False
+    replaced = sorted(set(codes) | set(answers))
+    merged = SurveyResponse._meta.get_field("answers").get_db_prep_save(answers, connection)
+    sql = _MERGE_IN_PLACE.format(
+        invitation=SurveyInvitation._meta.db_table, response=SurveyResponse._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [invitation.pk, timezone.localdate(), replaced, merged])
+        if cursor.rowcount != 1:
+            return False
+    # As a saved response's signal would: once committed, pages kept from the
+    # organisation's data are worked out again.
+    transaction.on_commit(partial(freshness.changed, organisation_pk_of(invitation)))
+    return True
+
+
+def _save_answers(locked, answers, codes, share, channel) -> None:
     state = state_of(locked)
     if state != LinkState.OPEN:
         raise SurveyClosed(state)
@@ -237,7 +273,6 @@ def _save_answers(locked, answers, codes, share, channel) -> SurveyResponse:
     locked.response = response
     if not locked.version.is_frozen:
         freeze(locked.version)
-    return response
 
 
 def required_codes(invitation: SurveyInvitation) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cached_property, partial, wraps
 
 from django import forms
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +27,9 @@ from .question_forms import (
     SectionForm,
     ShareForm,
     answer_rows,
+    frozen_section_codes,
     frozen_section_count,
+    version_section,
     version_sections,
 )
 from .respond import LinkState, NewLink, Outcome, SurveyClosed
@@ -206,8 +207,22 @@ class Survey:
     def finish_page(self) -> int:
         return self.pages
 
+    @property
+    def organisation_pk(self) -> int:
+        return respond.organisation_pk_of(self.invitation)
+
     def section(self, page: int):
-        return self.sections[page - 1]
+        if "sections" in self.__dict__:
+            return self.sections[page - 1]
+        return version_section(self.invitation.version, page - 1)
+
+    def codes_on(self, page: int) -> tuple[str, ...]:
+        """The codes of the questions on ``page``; for a frozen version read once per
+        process, so a page read from the cache reads no question."""
+        version = self.invitation.version
+        if version.is_frozen:
+            return frozen_section_codes(version.pk, version.frozen_at)[page - 1]
+        return tuple(q.code for q in self.section(page).questions.all())
 
     def page_of(self, code: str) -> int:
         for number, section in enumerate(self.sections, start=1):
@@ -240,17 +255,10 @@ def _answering(view):
 
     @wraps(view)
     def wrapped(request, invitation_pk, *args, **kwargs):
-        if request.method == "POST":
-            # Read and saved in one transaction, under the invitation's row lock.
-            with transaction.atomic():
-                return answering(request, invitation_pk, *args, **kwargs)
-        return answering(request, invitation_pk, *args, **kwargs)
-
-    def answering(request, invitation_pk, *args, **kwargs):
-        sent = request.method == "POST"
-        # A form sent is read with the invitation's row locked, in the transaction that
-        # saves it.
-        invitation = _held_invitation(request, invitation_pk, showing=not sent, lock=sent)
+        # A form sent is read as a page shown is; what saves it checks again, as it
+        # saves, that the invitation is still open (``respond.save_answers``,
+        # ``respond.submit``).
+        invitation = _held_invitation(request, invitation_pk, showing=True)
         if invitation is None:
             return _problem(request, LinkState.WRONG)
         # Worked out only when a query or a data stamp needs it: a page read from the
@@ -295,11 +303,12 @@ def page_context(survey: Survey, page: int, form, **extra) -> dict:
 
 
 def _section_page(request, survey: Survey, page: int, saved: dict):
-    """A section as shown before it is sent: kept in the cache by what it shows (the
-    frozen version's page and the answers saved so far), so that everyone opening a
-    section they have not answered reads one copy (``fragments.kept_for_anyone``:
-    never for a person signed in, nor while a message waits). A version still open to
-    changes is worked out every time."""
+    """A section as shown before it is sent, kept in the cache by what it shows (the
+    version's page and the answers saved to its questions), so that everyone opening
+    a section they have not answered reads one copy (``fragments.kept_for_anyone``:
+    never for a person signed in, nor while a message waits). A frozen version never
+    changes; one still open to changes is kept under its organisation's stamps too,
+    and worked out again when the organisation's data changes."""
 
     def build() -> str:
         form = SectionForm(survey.section(page), initial=saved)
@@ -308,18 +317,21 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
         )
 
     version = survey.invitation.version
-    if not version.is_frozen:
-        return fragments.page_response(request, build())
+    shown = {code: saved[code] for code in survey.codes_on(page) if code in saved}
     vary = (
         version.pk,
-        version.frozen_at.timestamp(),
+        (version.frozen_at or version.created_at).timestamp(),
         survey.instrument.name,
         survey.instrument.introduction,
         page,
-        sorted(saved.items()),
+        sorted(shown.items()),
     )
+    organisation_pk = None if version.is_frozen else survey.organisation_pk
     return fragments.page_response(
-        request, fragments.kept_for_anyone(request, "survey-section", vary, build)
+        request,
+        fragments.kept_for_anyone(
+            request, "survey-section", vary, build, organisation_pk=organisation_pk
+        ),
     )
 
 

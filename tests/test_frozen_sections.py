@@ -9,7 +9,13 @@ from django_scopes import scopes_disabled
 
 from surveys.instruments import default_instrument, latest_version
 from surveys.models import Instrument, Question
-from surveys.question_forms import frozen_sections, version_sections
+from surveys.question_forms import (
+    frozen_section_codes,
+    frozen_section_count,
+    frozen_sections,
+    version_section,
+    version_sections,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +54,19 @@ def test_a_version_open_to_changes_is_read_every_time(version):
     assert len(again) == 2
     assert after[0] == "changed"
     assert frozen_sections.cache_info().currsize == 0
+
+
+def test_one_section_of_a_frozen_version_is_read_alone_with_its_questions(version):
+    version.frozen_at = timezone.now()
+    version.save(update_fields=["frozen_at"])
+    with scopes_disabled():
+        every = version_sections(version)
+        with CaptureQueriesContext(connection) as reading:
+            last = version_section(version, len(every) - 1)
+            codes_of_each = frozen_section_codes(version.pk, version.frozen_at)
+    assert len(reading) == 0
+    assert last.pk == every[-1].pk
+    assert codes([last]) == codes(every[-1:]) != []
+    assert last is not every[-1]
+    assert [list(section) for section in codes_of_each] == [codes([s]) for s in every]
+    assert frozen_section_count(version.pk, version.frozen_at) == len(every)

@@ -21,6 +21,7 @@ from mentoring.models import Relationship
 from programmes.fragments import csrf_placeholder
 from programmes.models import AuditEvent, Membership, Role
 from surveys.instruments import freeze
+from surveys.models import Question
 
 from .conftest import CANARY, PASSWORD, enable_totp
 from .factories import MembershipFactory, MentorFactory, UserFactory
@@ -336,7 +337,34 @@ def test_saved_answers_show_only_on_their_own_persons_section(cast):
     assert "checked" not in two.get(page_url(second, 1)).content.decode()
 
 
-def test_a_version_not_yet_frozen_is_worked_out_every_time(cast):
+def test_a_section_is_kept_by_its_own_answers_not_by_other_sections(cast):
+    (first, first_token), (second, second_token) = frozen_invitations(cast)
+    one, two = Client(), Client()
+    open_link(one, first_token)
+    open_link(two, second_token)
+    # The first person has answered the first section; the second has answered nothing.
+    sent = one.post(page_url(first, 1), {**STARTER_PAGES[0], "action": "continue"})
+    assert sent["Location"] == page_url(first, 2)
+
+    worked_out = one.get(page_url(first, 2))
+    read = two.get(page_url(second, 2))
+    assert worked_out.status_code == read.status_code == 200
+    assert PAGE_TEMPLATE in rendered(worked_out)
+    assert PAGE_TEMPLATE not in rendered(read)
+    assert without_tokens(worked_out.content.decode()) == without_tokens(read.content.decode())
+    assert "checked" not in read.content.decode()
+
+    # Answers to the second section are the first person's own.
+    one.post(page_url(first, 2), {**STARTER_PAGES[1], "action": "continue"})
+    back = one.get(page_url(first, 2))
+    assert PAGE_TEMPLATE in rendered(back)
+    assert "checked" in back.content.decode()
+    assert "checked" not in two.get(page_url(second, 2)).content.decode()
+
+
+def test_a_version_not_yet_frozen_is_kept_until_its_organisation_changes(
+    cast, django_capture_on_commit_callbacks
+):
     first, first_token = make_invitation(cast.programme, mentee=cast.mentee_record)
     second, second_token = make_invitation(cast.programme, mentee=cast.mentee_other_trust)
     with scopes_disabled():
@@ -345,10 +373,26 @@ def test_a_version_not_yet_frozen_is_worked_out_every_time(cast):
     one, two = Client(), Client()
     open_link(one, first_token)
     open_link(two, second_token)
-    for client, invitation in ((one, first), (one, first), (two, second), (two, second)):
+    worked_out = one.get(page_url(first, 1))
+    assert PAGE_TEMPLATE in rendered(worked_out)
+    for client, invitation in ((one, first), (two, second)):
         response = client.get(page_url(invitation, 1))
         assert response.status_code == 200
-        assert PAGE_TEMPLATE in rendered(response)
+        assert PAGE_TEMPLATE not in rendered(response)
+        assert without_tokens(response.content.decode()) == without_tokens(
+            worked_out.content.decode()
+        )
+
+    # The draft's question is reworded: the next reader sees the new words at once.
+    with scope(organisation=cast.org), django_capture_on_commit_callbacks(execute=True):
+        question = Question.objects.filter(section__version=first.version).order_by(
+            "section__position", "position"
+        )[0]
+        question.text = "How settled do you feel in your new post, in a word?"
+        question.save()
+    changed = two.get(page_url(second, 1))
+    assert PAGE_TEMPLATE in rendered(changed)
+    assert "How settled do you feel in your new post, in a word?" in changed.content.decode()
 
 
 def test_a_signed_in_person_is_never_handed_the_kept_section(cast):
