@@ -43,7 +43,7 @@ class CompiledQuery:
         compiled = self._compiled[db]
         if compiled is None:
             return next(iter(self.build(*values).using(db)[:1]), None)
-        compiler, sql, init_list, start, end, populators = compiled
+        compiler, sql, init_list, start, end, populators, converters = compiled
         connection = connections[db]
         if (
             compiler.query.select_for_update
@@ -57,7 +57,9 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchmany(1)
-        for row in compiler.results_iter(results=[rows]):
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        for row in rows:
             found = self.model.from_db(db, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, found)
@@ -87,4 +89,7 @@ class CompiledQuery:
         start, end = fields[0], fields[-1] + 1
         init_list = [column[0].target.attname for column in compiler.select[start:end]]
         populators = get_related_populators(compiler.klass_info, compiler.select, db)
-        return compiler, sql, init_list, start, end, populators
+        # What each column's value goes through (as ``results_iter`` works it out on
+        # every run), worked out once.
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        return compiler, sql, init_list, start, end, populators, converters
