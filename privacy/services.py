@@ -485,8 +485,10 @@ def _erase_membership_and_account(subject: Subject, anonymise: bool, changed: Co
 
 
 def _strip_free_text_answers(responses) -> int:
-    """Free-text answers go; closed answers, the ones reports count, stay as they are."""
-    responses = list(responses.only("pk", "version_id", "answers"))
+    """Free-text answers go; closed answers, the ones reports count, stay as they are.
+    Each response is locked as it is read, so that a page being saved meanwhile is
+    either in what is read or waits, and is merged into what is written."""
+    responses = list(responses.select_for_update(of=("self",)).only("pk", "version_id", "answers"))
     text_codes: dict[int, set[str]] = {}
     for version_id, code in Question.objects.filter(
         section__version_id__in={r.version_id for r in responses}, kind=Question.Kind.TEXT
@@ -531,9 +533,11 @@ def _redact_mentions(
             redacted.append(row)
         model.objects.bulk_update(redacted, fields)
 
+    # Locked as they are read, as in ``_strip_free_text_answers``.
     responses = list(
         SurveyResponse.objects.filter(programme__in=programmes)
         .filter(mentioning("answers"))
+        .select_for_update(of=("self",))
         .only("pk", "answers")
     )
     for response in responses:

@@ -164,12 +164,19 @@ def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
 
 def _locked(invitation_pk: int) -> SurveyInvitation:
     """The invitation row, locked for the rest of the transaction (not its joined rows),
-    with its version and its response, if one was made (``read_response``)."""
-    return (
+    with its version and its response, if one was made (``read_response``).
+
+    The response is read once the lock is held, by a statement of its own: read in the
+    locking statement, it would be the row as it stood before that statement waited
+    for the lock, missing what a save holding the row meanwhile wrote."""
+    locked = (
         SurveyInvitation.objects.select_for_update(of=("self",))
-        .select_related("version", "response")
+        .select_related("version")
         .get(pk=invitation_pk)
     )
+    response = SurveyResponse.objects.filter(invitation_id=invitation_pk).first()
+    SurveyInvitation.response.related.set_cached_value(locked, response)
+    return locked
 
 
 def read_response(invitation: SurveyInvitation) -> SurveyResponse | None:
@@ -211,10 +218,11 @@ def save_answers(
 
 
 # One statement, its own transaction: the invitation's row is held (FOR SHARE, which
-# waits for a submit holding it FOR UPDATE, and makes a submit wait for it) while it is
-# checked to be open, and the page's answers are merged into the response not yet
-# submitted. PostgreSQL works the merge out on the row as it stands when the statement
-# has it, so two saves at once each keep the other's answers.
+# waits for a submit holding it FOR UPDATE, and makes a submit wait for it, then read
+# the response as merged: ``_locked``) while it is checked to be open, and the page's
+# answers are merged into the response not yet submitted. PostgreSQL works the merge
+# out on the row as it stands when the statement has it, so two saves at once each
+# keep the other's answers.
 _MERGE_IN_PLACE = """
 WITH open_invitation AS (
     SELECT "id" FROM "{invitation}"

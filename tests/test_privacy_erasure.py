@@ -5,12 +5,14 @@ organisation's admin can do it."""
 from __future__ import annotations
 
 import datetime
+import threading
 from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -34,11 +36,20 @@ from privacy.models import Erasure
 from privacy.services import erase_person
 from programmes import audit
 from programmes.models import Application, AuditEvent, Invitation, Membership, Role
+from surveys import respond
 from surveys.models import SurveyResponse
 
 from .factories import MembershipFactory, MenteeFactory, MentorFactory, UserFactory
 from .factories_matching import RelationshipFactory
 from .test_monthly_export import submitted_closure
+from .test_survey_respond import (
+    STARTER_PAGES,
+    answer_all,
+    make_invitation,
+    open_link,
+    page_url,
+    waiting_for_a_lock,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -421,3 +432,44 @@ def test_an_erased_mentee_is_sent_no_further_survey(cast):
         relationship.refresh_from_db()
         relationship.mentee.refresh_from_db()
         assert list(people_for(rule, relationship)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_survey_page_saved_during_an_erasure_keeps_both(cast):
+    """Someone else's survey names the person. A page of it is being saved as the
+    person is erased: the erasure waits for the save and takes the name out of the
+    answers as saved, so the page is neither lost nor the name left behind."""
+    person = seed_person(cast)
+    other, token = make_invitation(cast.programme, mentee=cast.mentee_record)
+    client = Client()
+    open_link(client, token)
+    answer_all(client, other, STARTER_PAGES[:3])
+    goals = {"mentoring_themes": ["workload"], "goals_for_mentoring": f"Shadow {NAME} in clinic"}
+    assert client.post(page_url(other, 4), {**goals, "action": "continue"}).status_code == 302
+    erased = []
+
+    def erase():
+        try:
+            with scope(organisation=cast.org):
+                erased.append(erase_person(cast.org, person.user, cast.owner))
+        finally:
+            connection.close()
+
+    eraser = threading.Thread(target=erase)
+    with transaction.atomic(), scope(organisation=cast.org):
+        showing = respond.find_invitation(other.pk, showing=True)
+        respond.save_answers(showing, {"confidence_role": 1}, codes=["confidence_role"])
+        if connection.vendor == "postgresql":
+            eraser.start()
+            assert waiting_for_a_lock(), "the erasure did not wait for the save"
+    if connection.vendor != "postgresql":
+        # SQLite lets one writer in at a time: the erasure comes after the save.
+        eraser.start()
+    eraser.join(timeout=60)
+
+    assert len(erased) == 1
+    with scopes_disabled():
+        answers = SurveyResponse.objects.get(invitation=other).answers
+    assert answers["confidence_role"] == 1
+    assert NAME.lower() not in answers["goals_for_mentoring"].lower()
+    assert answers["goals_for_mentoring"].startswith("Shadow ")

@@ -498,6 +498,17 @@ def test_twenty_concurrent_submits_make_exactly_one_response(cast):
     assert completed == responses[0].submitted_at
 
 
+def waiting_for_a_lock() -> bool:
+    """Whether another connection waits for a row this test's transaction holds."""
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_page_saved_again_is_merged_in_one_statement_without_reading_the_response(client, cast):
     invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
     open_link(client, token)
@@ -553,15 +564,7 @@ def test_a_page_saved_while_the_survey_is_being_submitted_changes_nothing(cast):
             with scopes_disabled():
                 SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
             racer.start()
-            waiting = 0
-            for _ in range(200):
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                    waiting = cursor.fetchone()[0]
-                if waiting:
-                    break
-                time.sleep(0.05)
-            assert waiting, "the save did not wait for the submit"
+            assert waiting_for_a_lock(), "the save did not wait for the submit"
         outcome, _ = respond.submit(invitation, share=False)
         assert outcome == respond.Outcome.SUBMITTED
     if connection.vendor != "postgresql":
@@ -575,6 +578,81 @@ def test_a_page_saved_while_the_survey_is_being_submitted_changes_nothing(cast):
     saved = response_of(invitation)
     assert saved.submitted_at is not None
     assert saved.answers == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_waiting_for_a_page_being_saved_submits_that_page(cast):
+    invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
+    client = Client()
+    open_link(client, token)
+    answer_all(client, invitation)
+    outcomes = []
+
+    def submit():
+        try:
+            with scope(organisation=cast.org):
+                outcomes.append(respond.submit(invitation, share=False))
+        finally:
+            connection.close()
+
+    submitter = threading.Thread(target=submit)
+    with transaction.atomic(), scope(organisation=cast.org):
+        # The second page is saved again, with another answer, and the submit starts
+        # before that save is committed: it waits for it.
+        showing = respond.find_invitation(invitation.pk, showing=True)
+        respond.save_answers(showing, {"confidence_role": 1}, codes=["confidence_role"])
+        if connection.vendor == "postgresql":
+            submitter.start()
+            assert waiting_for_a_lock(), "the submit did not wait for the save"
+    if connection.vendor != "postgresql":
+        # SQLite lets one writer in at a time: the submit comes after the save.
+        submitter.start()
+    submitter.join(timeout=60)
+
+    assert outcomes == [(respond.Outcome.SUBMITTED, [])]
+    saved = response_of(invitation)
+    assert saved.submitted_at is not None
+    assert saved.answers["confidence_role"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_saves_at_once_make_one_response_with_both_pages(cast):
+    invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
+    client = Client()
+    open_link(client, token)
+    sent = []
+
+    def save_page_two():
+        try:
+            racer = Client()
+            racer.cookies["sessionid"] = client.cookies["sessionid"].value
+            sent.append(
+                racer.post(page_url(invitation, 2), {**STARTER_PAGES[1], "action": "continue"})
+            )
+        finally:
+            close_old_connections()
+            connection.close()
+
+    racer = threading.Thread(target=save_page_two)
+    with transaction.atomic(), scope(organisation=cast.org):
+        # The first page's save makes the response; before it is committed, the second
+        # page is sent from another tab, and waits.
+        respond.save_answers(
+            invitation, {"years_registered": 6}, codes=["years_registered"], channel="email"
+        )
+        if connection.vendor == "postgresql":
+            racer.start()
+            assert waiting_for_a_lock(), "the second save did not wait for the first"
+    if connection.vendor != "postgresql":
+        racer.start()
+    racer.join(timeout=60)
+
+    assert [(r.status_code, r["Location"]) for r in sent] == [(302, page_url(invitation, 3))]
+    with scopes_disabled():
+        responses = list(SurveyResponse.objects.filter(invitation=invitation))
+    assert len(responses) == 1
+    assert responses[0].answers["years_registered"] == 6
+    assert responses[0].answers["confidence_role"] == 2
 
 
 def test_submit_after_completion_changes_nothing(cast):
