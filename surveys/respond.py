@@ -237,14 +237,15 @@ WHERE "{response}"."invitation_id" = open_invitation."id"
 
 
 def _merged_in_place(invitation: SurveyInvitation, answers: dict, codes: Iterable[str]) -> bool:
-    """A page's answers merged into the response already made, on PostgreSQL, without
-    reading it first; False (nothing changed) if the response is not made yet, the
-    version not yet frozen, or the invitation no longer open: ``save_answers`` then
-    saves under the invitation's row lock, and finds out which."""
+    """A page's answers merged, on PostgreSQL, into the response read with the
+    invitation (``find_invitation``) without reading it again; False (nothing changed)
+    if no response was read with it, the version is not yet frozen, or the invitation
+    is no longer open: ``save_answers`` then saves under the invitation's row lock, and
+    finds out which."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
         return False
-    if SurveyInvitation.response.is_cached(invitation) and read_response(invitation) is None:
+    if not SurveyInvitation.response.is_cached(invitation) or read_response(invitation) is None:
         return False
     if not invitation.version.is_frozen:
         return False
