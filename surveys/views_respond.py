@@ -216,13 +216,16 @@ class Survey:
             return self.sections[page - 1]
         return version_section(self.invitation.version, page - 1)
 
+    def check_page(self, page: int) -> None:
+        """Not found, unless ``page`` is one of the survey's sections."""
+        if not 1 <= page < self.finish_page:
+            raise Http404("No such page in this survey.")
+
     def codes_on(self, page: int) -> tuple[str, ...]:
-        """The codes of the questions on ``page``; for a frozen version read once per
+        """The codes of the questions on ``page`` of a frozen version, read once per
         process, so a page read from the cache reads no question."""
         version = self.invitation.version
-        if version.is_frozen:
-            return frozen_section_codes(version.pk, version.frozen_at)[page - 1]
-        return tuple(q.code for q in self.section(page).questions.all())
+        return frozen_section_codes(version.pk, version.frozen_at)[page - 1]
 
     def page_of(self, code: str) -> int:
         for number, section in enumerate(self.sections, start=1):
@@ -306,18 +309,28 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
     """A section as shown before it is sent, kept in the cache by what it shows (the
     version's page and the answers saved to its questions), so that everyone opening
     a section they have not answered reads one copy (``fragments.kept_for_anyone``:
-    never for a person signed in, nor while a message waits). A frozen version never
-    changes; one still open to changes is kept under its organisation's stamps too,
-    and worked out again when the organisation's data changes."""
+    never for a person signed in, nor while a message waits).
+
+    A frozen version never changes. One still open to changes is kept under its
+    organisation's stamps too, and worked out again when the organisation's data
+    changes; it has no answers saved (the first save freezes it), and a page read
+    from the cache reads none of its sections, not even to count them: a page that is
+    not there is found out when the page is worked out, and never kept."""
+    version = survey.invitation.version
 
     def build() -> str:
+        survey.check_page(page)
         form = SectionForm(survey.section(page), initial=saved)
         return fragments.page_html(
             request, "surveys/respond/page.html", lambda: page_context(survey, page, form)
         )
 
-    version = survey.invitation.version
-    shown = {code: saved[code] for code in survey.codes_on(page) if code in saved}
+    if version.is_frozen:
+        survey.check_page(page)
+        shown = {code: saved[code] for code in survey.codes_on(page) if code in saved}
+        organisation_pk = None
+    else:
+        shown, organisation_pk = saved, survey.organisation_pk
     vary = (
         version.pk,
         (version.frozen_at or version.created_at).timestamp(),
@@ -326,7 +339,6 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
         page,
         sorted(shown.items()),
     )
-    organisation_pk = None if version.is_frozen else survey.organisation_pk
     return fragments.page_response(
         request,
         fragments.kept_for_anyone(
@@ -341,11 +353,10 @@ def _section_page(request, survey: Survey, page: int, saved: dict):
 def respond_page(request, invitation, page):
     """One section: Continue saves the page's answers; Back saves what is valid."""
     survey = Survey(invitation)
-    if not 1 <= page < survey.finish_page:
-        raise Http404("No such page in this survey.")
     if request.method != "POST":
         response = respond.read_response(invitation)
         return _section_page(request, survey, page, response.answers if response else {})
+    survey.check_page(page)
 
     # A form that was sent shows what was sent, never the answers saved before.
     form = SectionForm(survey.section(page), request.POST)

@@ -26,7 +26,13 @@ from surveys.models import Question
 from .conftest import CANARY, PASSWORD, enable_totp
 from .factories import MembershipFactory, MentorFactory, UserFactory
 from .test_stages import pair  # noqa: F401
-from .test_survey_respond import STARTER_PAGES, make_invitation, open_link, page_url
+from .test_survey_respond import (
+    STARTER_PAGES,
+    make_invitation,
+    open_link,
+    page_url,
+    sections_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -376,9 +382,12 @@ def test_a_version_not_yet_frozen_is_kept_until_its_organisation_changes(
     worked_out = one.get(page_url(first, 1))
     assert PAGE_TEMPLATE in rendered(worked_out)
     for client, invitation in ((one, first), (two, second)):
-        response = client.get(page_url(invitation, 1))
+        with CaptureQueriesContext(connection) as reading:
+            response = client.get(page_url(invitation, 1))
         assert response.status_code == 200
         assert PAGE_TEMPLATE not in rendered(response)
+        # Not even the draft's sections are read to count them.
+        assert not [q for q in reading.captured_queries if "surveys_section" in q["sql"]]
         assert without_tokens(response.content.decode()) == without_tokens(
             worked_out.content.decode()
         )
@@ -393,6 +402,21 @@ def test_a_version_not_yet_frozen_is_kept_until_its_organisation_changes(
     changed = two.get(page_url(second, 1))
     assert PAGE_TEMPLATE in rendered(changed)
     assert "How settled do you feel in your new post, in a word?" in changed.content.decode()
+
+
+def test_a_page_past_a_surveys_end_is_not_found_and_never_kept(cast):
+    invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
+    client = Client()
+    open_link(client, token)
+    pages = len(sections_of(invitation))
+    # A draft version, then the same version frozen.
+    for freezing in (False, True):
+        if freezing:
+            with scopes_disabled():
+                assert freeze(invitation.version)
+        for page in (pages + 1, pages + 1, 0):
+            assert client.get(page_url(invitation, page)).status_code == 404
+        assert client.get(page_url(invitation, pages)).status_code == 200
 
 
 def test_a_signed_in_person_is_never_handed_the_kept_section(cast):
