@@ -108,6 +108,9 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # --- Database ---------------------------------------------------------------
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's backend, with a health check that asks the socket instead of the server
+    # (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Persistent connections, checked before reuse so the app survives a
     # database restart without being restarted itself.
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
