@@ -14,7 +14,6 @@ from collections.abc import Callable
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
-from django.db.transaction import TransactionManagementError
 
 # Stand-in values no row has: a shape is run compiled only if its SQL's parameters are
 # exactly these, in order.
@@ -24,10 +23,10 @@ STAND_INS = (-7_919_101, -7_919_102, -7_919_103)
 class CompiledQuery:
     """``build(*values)`` makes the queryset of ``model``; ``first(*values)`` runs it.
 
-    For a plain model queryset (no ``values()`` or prefetching) whose values all end up
-    as the SQL's parameters. A shape that is not is run through the ORM every time, so
-    it stays correct, only not faster. The queryset is compiled the first time it runs,
-    in the caller's conditions (inside its transaction, for a ``select_for_update``).
+    For a plain model queryset (no ``values()``, prefetching or row locks) whose values
+    all end up as the SQL's parameters. A shape that is not is run through the ORM
+    every time, so it stays correct, only not faster; a locked read does too, so that
+    the ORM refuses it outside a transaction, as it always does.
     """
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], arity: int = 1):
@@ -44,17 +43,7 @@ class CompiledQuery:
         if compiled is None:
             return next(iter(self.build(*values).using(db)[:1]), None)
         compiler, sql, init_list, start, end, populators, converters = compiled
-        connection = connections[db]
-        if (
-            compiler.query.select_for_update
-            and connection.features.has_select_for_update
-            and connection.get_autocommit()
-        ):
-            # As the ORM refuses it: a lock taken outside a transaction ends at once.
-            raise TransactionManagementError(
-                "select_for_update cannot be used outside of a transaction."
-            )
-        with connection.cursor() as cursor:
+        with connections[db].cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchmany(1)
         if converters:
@@ -79,6 +68,7 @@ class CompiledQuery:
             or queryset._iterable_class is not ModelIterable
             or queryset._prefetch_related_lookups
             or queryset._known_related_objects
+            or queryset.query.select_for_update
         ):
             return None
         compiler = queryset.query.get_compiler(using=db)

@@ -104,7 +104,13 @@ def kept(request, name: str, vary: tuple, build: Callable[[], Any]) -> Any:
             _digest(vary),
         ]
     )
-    # The organisation's stamps and the part, in one round trip to the cache.
+    return _kept_under_stamps(organisation, key, build)
+
+
+def _kept_under_stamps(organisation, key: str, build: Callable[[], Any]) -> Any:
+    """``build()``'s result kept at ``key`` under the organisation's (or the
+    organisation with this id's) stamps, and handed out only while they stand."""
+    # The organisation's stamps and the entry, in one round trip to the cache.
     current, found = stamps.read_with_entry(freshness.stamp_keys(organisation), key)
     if found is not None:
         return found
@@ -212,12 +218,7 @@ def kept_for_anyone(
         return build()
     if organisation_pk is not None:
         key = ":".join(["anyone", name, str(organisation_pk), _digest(vary)])
-        # The organisation's stamps and the page, in one round trip to the cache.
-        current, found = stamps.read_with_entry(freshness.stamp_keys_of(organisation_pk), key)
-        if found is None:
-            found = build()
-            stamps.keep(key, current, found, settings.REPORT_PAGE_SECONDS)
-        return found
+        return _kept_under_stamps(organisation_pk, key, build)
     key = ":".join(["anyone", name, _digest(vary)])
     found = cache.get(key)
     if found is None:

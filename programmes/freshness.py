@@ -81,13 +81,9 @@ def stamp(organisation) -> str:
 
 
 def stamp_keys(organisation) -> tuple[str, str]:
-    """Where the organisation's stamps are kept (``config.stamps``)."""
-    return stamp_keys_of(organisation.pk)
-
-
-def stamp_keys_of(organisation_pk: int) -> tuple[str, str]:
-    """``stamp_keys`` by the organisation's id alone."""
-    return (EVERY_ORGANISATION, _key(organisation_pk))
+    """Where the organisation's (or the organisation with this id's) stamps are kept
+    (``config.stamps``)."""
+    return (EVERY_ORGANISATION, _key(getattr(organisation, "pk", organisation)))
 
 
 def changed(organisation=None) -> None:

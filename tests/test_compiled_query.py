@@ -55,7 +55,7 @@ def test_it_is_compiled_once_and_then_runs_one_query(cast):
     assert str(cast.foreign_mentee.pk) in only["sql"]
 
 
-def test_a_locked_read_compiles_inside_its_transaction(cast):
+def test_a_locked_read_runs_through_the_orm_inside_its_transaction(cast):
     def locked(pk):
         return Mentee.objects.filter(pk=pk).select_related("trust").select_for_update(of=("self",))
 

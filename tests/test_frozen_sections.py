@@ -27,13 +27,17 @@ def version(cast):
         yield latest_version(default_instrument(cast.programme, Instrument.Kind.MENTEE_STARTER))
 
 
+def frozen_now(version) -> None:
+    version.frozen_at = timezone.now()
+    version.save(update_fields=["frozen_at"])
+
+
 def codes(sections) -> list[str]:
     return [q.code for s in sections for q in s.questions.all()]
 
 
 def test_a_frozen_version_is_read_once(version):
-    version.frozen_at = timezone.now()
-    version.save(update_fields=["frozen_at"])
+    frozen_now(version)
     with scopes_disabled():
         first = version_sections(version)
         with CaptureQueriesContext(connection) as again:
@@ -57,8 +61,7 @@ def test_a_version_open_to_changes_is_read_every_time(version):
 
 
 def test_one_section_of_a_frozen_version_is_read_alone_with_its_questions(version):
-    version.frozen_at = timezone.now()
-    version.save(update_fields=["frozen_at"])
+    frozen_now(version)
     with scopes_disabled():
         every = version_sections(version)
         with CaptureQueriesContext(connection) as reading:

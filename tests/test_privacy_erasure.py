@@ -5,13 +5,12 @@ organisation's admin can do it."""
 from __future__ import annotations
 
 import datetime
-import threading
 from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -46,9 +45,9 @@ from .test_survey_respond import (
     STARTER_PAGES,
     answer_all,
     make_invitation,
+    one_waits_for_the_other,
     open_link,
     page_url,
-    waiting_for_a_lock,
 )
 
 pytestmark = pytest.mark.django_db
@@ -448,24 +447,16 @@ def test_a_survey_page_saved_during_an_erasure_keeps_both(cast):
     assert client.post(page_url(other, 4), {**goals, "action": "continue"}).status_code == 302
     erased = []
 
-    def erase():
-        try:
-            with scope(organisation=cast.org):
-                erased.append(erase_person(cast.org, person.user, cast.owner))
-        finally:
-            connection.close()
-
-    eraser = threading.Thread(target=erase)
-    with transaction.atomic(), scope(organisation=cast.org):
+    def save_a_page():
         showing = respond.find_invitation(other.pk, showing=True)
         respond.save_answers(showing, {"confidence_role": 1}, codes=["confidence_role"])
-        if connection.vendor == "postgresql":
-            eraser.start()
-            assert waiting_for_a_lock(), "the erasure did not wait for the save"
-    if connection.vendor != "postgresql":
-        # SQLite lets one writer in at a time: the erasure comes after the save.
-        eraser.start()
-    eraser.join(timeout=60)
+
+    def erase():
+        with scope(organisation=cast.org):
+            erased.append(erase_person(cast.org, person.user, cast.owner))
+
+    # The erasure starts while the page's save is not yet committed, and waits for it.
+    one_waits_for_the_other(cast.org, save_a_page, erase)
 
     assert len(erased) == 1
     with scopes_disabled():

@@ -450,7 +450,6 @@ def test_twenty_concurrent_submits_make_exactly_one_response(cast):
     client = Client()
     open_link(client, token)
     answer_all(client, invitation)
-    session_cookie = client.cookies["sessionid"].value
 
     start = threading.Barrier(20)
     statuses, errors = [], []
@@ -461,8 +460,7 @@ def test_twenty_concurrent_submits_make_exactly_one_response(cast):
 
     def submit():
         try:
-            racer = Client()
-            racer.cookies["sessionid"] = session_cookie
+            racer = same_session(client)
             start.wait(timeout=30)
             with turns:
                 response = racer.post(
@@ -509,6 +507,38 @@ def waiting_for_a_lock() -> bool:
     return False
 
 
+def one_waits_for_the_other(organisation, hold, waiting, *, then=lambda: None) -> None:
+    """``hold()`` inside a transaction in the organisation's scope, then ``then()``; on
+    PostgreSQL ``waiting()`` starts, on a connection of its own, between the two, and
+    must wait for the transaction. SQLite lets one writer in at a time: there it starts
+    once the transaction has committed."""
+
+    def run():
+        try:
+            waiting()
+        finally:
+            close_old_connections()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    with transaction.atomic(), scope(organisation=organisation):
+        hold()
+        if connection.vendor == "postgresql":
+            thread.start()
+            assert waiting_for_a_lock(), "the other side did not wait"
+        then()
+    if connection.vendor != "postgresql":
+        thread.start()
+    thread.join(timeout=60)
+
+
+def same_session(client) -> Client:
+    """Another browser tab: a client with the same session."""
+    tab = Client()
+    tab.cookies["sessionid"] = client.cookies["sessionid"].value
+    return tab
+
+
 def test_a_page_saved_again_is_merged_in_one_statement_without_reading_the_response(client, cast):
     invitation, token = make_invitation(cast.programme, mentee=cast.mentee_record)
     open_link(client, token)
@@ -542,35 +572,25 @@ def test_a_page_saved_while_the_survey_is_being_submitted_changes_nothing(cast):
     before = response_of(invitation).answers
     saves = []
 
-    def save_page_two():
-        try:
-            racer = Client()
-            racer.cookies["sessionid"] = client.cookies["sessionid"].value
-            saves.append(
-                racer.post(
-                    page_url(invitation, 2),
-                    {**STARTER_PAGES[1], "confidence_role": "1", "action": "continue"},
-                )
-            )
-        finally:
-            close_old_connections()
-            connection.close()
+    def take_the_row():
+        # The submit has taken the invitation's row but written nothing yet when the
+        # save starts: the save waits for it.
+        with scopes_disabled():
+            SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
 
-    racer = threading.Thread(target=save_page_two)
-    with transaction.atomic(), scope(organisation=cast.org):
-        if connection.vendor == "postgresql":
-            # The submit has taken the invitation's row but written nothing yet when
-            # the save starts: the save waits for it.
-            with scopes_disabled():
-                SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
-            racer.start()
-            assert waiting_for_a_lock(), "the save did not wait for the submit"
+    def submit():
         outcome, _ = respond.submit(invitation, share=False)
         assert outcome == respond.Outcome.SUBMITTED
-    if connection.vendor != "postgresql":
-        # SQLite lets one writer in at a time: the save comes after the submit.
-        racer.start()
-    racer.join(timeout=60)
+
+    def save_page_two():
+        saves.append(
+            same_session(client).post(
+                page_url(invitation, 2),
+                {**STARTER_PAGES[1], "confidence_role": "1", "action": "continue"},
+            )
+        )
+
+    one_waits_for_the_other(cast.org, take_the_row, save_page_two, then=submit)
 
     assert [(r.status_code, r["Location"]) for r in saves] == [
         (302, reverse("survey_public:respond_done", args=[invitation.pk]))
@@ -588,26 +608,17 @@ def test_a_submit_waiting_for_a_page_being_saved_submits_that_page(cast):
     answer_all(client, invitation)
     outcomes = []
 
-    def submit():
-        try:
-            with scope(organisation=cast.org):
-                outcomes.append(respond.submit(invitation, share=False))
-        finally:
-            connection.close()
-
-    submitter = threading.Thread(target=submit)
-    with transaction.atomic(), scope(organisation=cast.org):
+    def save_page_two_again():
         # The second page is saved again, with another answer, and the submit starts
         # before that save is committed: it waits for it.
         showing = respond.find_invitation(invitation.pk, showing=True)
         respond.save_answers(showing, {"confidence_role": 1}, codes=["confidence_role"])
-        if connection.vendor == "postgresql":
-            submitter.start()
-            assert waiting_for_a_lock(), "the submit did not wait for the save"
-    if connection.vendor != "postgresql":
-        # SQLite lets one writer in at a time: the submit comes after the save.
-        submitter.start()
-    submitter.join(timeout=60)
+
+    def submit():
+        with scope(organisation=cast.org):
+            outcomes.append(respond.submit(invitation, share=False))
+
+    one_waits_for_the_other(cast.org, save_page_two_again, submit)
 
     assert outcomes == [(respond.Outcome.SUBMITTED, [])]
     saved = response_of(invitation)
@@ -622,30 +633,21 @@ def test_two_first_saves_at_once_make_one_response_with_both_pages(cast):
     open_link(client, token)
     sent = []
 
-    def save_page_two():
-        try:
-            racer = Client()
-            racer.cookies["sessionid"] = client.cookies["sessionid"].value
-            sent.append(
-                racer.post(page_url(invitation, 2), {**STARTER_PAGES[1], "action": "continue"})
-            )
-        finally:
-            close_old_connections()
-            connection.close()
-
-    racer = threading.Thread(target=save_page_two)
-    with transaction.atomic(), scope(organisation=cast.org):
+    def save_page_one():
         # The first page's save makes the response; before it is committed, the second
         # page is sent from another tab, and waits.
         respond.save_answers(
             invitation, {"years_registered": 6}, codes=["years_registered"], channel="email"
         )
-        if connection.vendor == "postgresql":
-            racer.start()
-            assert waiting_for_a_lock(), "the second save did not wait for the first"
-    if connection.vendor != "postgresql":
-        racer.start()
-    racer.join(timeout=60)
+
+    def save_page_two():
+        sent.append(
+            same_session(client).post(
+                page_url(invitation, 2), {**STARTER_PAGES[1], "action": "continue"}
+            )
+        )
+
+    one_waits_for_the_other(cast.org, save_page_one, save_page_two)
 
     assert [(r.status_code, r["Location"]) for r in sent] == [(302, page_url(invitation, 3))]
     with scopes_disabled():
